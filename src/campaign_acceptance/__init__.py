@@ -1,0 +1,1 @@
+"""Support package of the campaign acceptance suite."""
