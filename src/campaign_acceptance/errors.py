@@ -1,0 +1,58 @@
+"""The suite's error hierarchy; each family maps to one exit code (see outcome.Verdict).
+
+- CannotTestError  -> exit 3: configuration, target or database unusable before anything ran.
+- ServiceFailure   -> exit 2: a third-party service failed (breaker not closed / campaigns paused).
+- AssertionError   -> exit 1: the product did not do what the scenario says (DeadlineExceeded is one).
+- ApiError         -> exit 1 when raised inside a scenario: the platform answered something unexpected.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from campaign_acceptance.model import BreakerReport
+
+
+class SuiteError(Exception):
+    """Base of every error the suite raises on purpose."""
+
+
+class CannotTestError(SuiteError):
+    """Nothing can be tested: the run stops with exit code 3 and this one-line message."""
+
+
+class ConfigurationError(CannotTestError):
+    """A setting is missing, unknown or has a value the suite cannot use."""
+
+
+class TargetUnreachableError(CannotTestError):
+    """The platform's API (or the embedded sandbox) could not be reached or started."""
+
+
+class DatabaseUnavailableError(CannotTestError):
+    """The platform's database URL was given but the database cannot be queried."""
+
+
+class ApiError(SuiteError):
+    """The platform answered with an unexpected status, or not at all (status is None)."""
+
+    def __init__(self, method: str, url: str, status: int | None, body: str) -> None:
+        self.method = method
+        self.url = url
+        self.status = status
+        self.body = body
+        shown = "no response" if status is None else str(status)
+        super().__init__(f"{method} {url} -> {shown}: {body}")
+
+
+class ServiceFailure(SuiteError):
+    """A third-party service failure stopped the scenario; carries the breaker report as evidence."""
+
+    def __init__(self, report: BreakerReport) -> None:
+        self.report = report
+        super().__init__(report.summary())
+
+
+class DeadlineExceeded(AssertionError):
+    """A bounded wait ran out with no service failure: a product failure, with progress in the message."""

@@ -1,0 +1,124 @@
+"""Plain data the support modules pass around: what was observed, and the evidence of a service failure.
+
+Everything here is immutable and JSON-friendly (to_dict) so reports can carry it unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SERVICES: tuple[str, ...] = ("perplexity", "openai", "apollo", "instantly", "millionverifier")
+CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
+CAMPAIGN_STATUSES: tuple[str, ...] = ("CREATED", "RUNNING", "PAUSED", "COMPLETED", "FAILED")
+
+
+@dataclass(frozen=True)
+class BreakerState:
+    """One service's entry of GET /queue-management/status -> data.circuit_breakers."""
+
+    service: str
+    state: str  # closed | open | half_open, or "unknown" when the platform reported an error for it
+    failure_count: int = 0
+    failure_threshold: int = 5
+    queue_paused: bool = False
+    paused_at: str | None = None
+    pause_reason: str | None = None  # pause_info.reason, e.g. "circuit_breaker_open"
+
+    @property
+    def closed(self) -> bool:
+        return self.state == CLOSED
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CampaignSnapshot:
+    """A campaign's status as the API reported it in one observation."""
+
+    id: str
+    name: str
+    status: str
+    status_message: str | None = None
+    total_records: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Job progress of one campaign (from one SQL query, or from the jobs endpoint without a database)."""
+
+    campaign_id: str
+    leads: int = 0
+    fetch_status: str | None = None  # status of the FETCH_LEADS job, None before it exists
+    enrich_total: int = 0
+    enrich_completed: int = 0
+    enrich_failed: int = 0
+    enrich_paused: int = 0
+
+    @property
+    def enrichment_done(self) -> bool:
+        """Done as the platform means it: every lead has a COMPLETED ENRICH_LEAD job."""
+        return self.fetch_status == "COMPLETED" and self.leads > 0 and self.enrich_completed >= self.leads
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Everything one monitor cycle saw."""
+
+    at: float  # seconds since the wait began
+    breakers: dict[str, BreakerState]
+    campaigns: dict[str, CampaignSnapshot]
+    progress: dict[str, Progress]
+    requests: int = 0  # HTTP requests this cycle cost (budget: <= 3 with a database)
+
+    def open_breakers(self) -> list[BreakerState]:
+        return [b for b in self.breakers.values() if not b.closed]
+
+    def paused_campaigns(self) -> list[CampaignSnapshot]:
+        return [c for c in self.campaigns.values() if c.status == "PAUSED"]
+
+
+@dataclass(frozen=True)
+class BreakerReport:
+    """Why a scenario was stopped by a service failure: the evidence every report shows."""
+
+    reason: str  # one line, e.g. "breaker openai is open (5/5 failures); 3 campaigns paused"
+    breakers: tuple[BreakerState, ...]  # the services whose breaker is not closed
+    paused_campaigns: tuple[CampaignSnapshot, ...]
+    detected_at: float | None = None  # seconds into the wait when it was noticed
+    all_breakers: tuple[BreakerState, ...] = field(default=())
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        return tuple(b.service for b in self.breakers)
+
+    def summary(self) -> str:
+        return self.reason
+
+    def render_text(self) -> str:
+        lines = [f"Service failure: {self.reason}"]
+        for b in self.breakers:
+            pause = f", paused since {b.paused_at} ({b.pause_reason})" if b.queue_paused else ""
+            lines.append(
+                f"  breaker {b.service}: {b.state}, failures {b.failure_count}/{b.failure_threshold}{pause}"
+            )
+        for c in self.paused_campaigns:
+            lines.append(f"  campaign {c.name} ({c.id}): {c.status} - {c.status_message or ''}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "services": list(self.services),
+            "breakers": [b.to_dict() for b in self.breakers],
+            "all_breakers": [b.to_dict() for b in self.all_breakers],
+            "paused_campaigns": [c.to_dict() for c in self.paused_campaigns],
+            "detected_at": self.detected_at,
+        }
