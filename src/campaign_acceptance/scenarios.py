@@ -1,0 +1,365 @@
+"""What each Gherkin step does, one function per step, over the client, the probe and the monitor.
+
+Steps in features/steps only parse their words and call one of these. Assertions use PyHamcrest so a
+failure prints the values involved.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from hamcrest import (
+    assert_that,
+    contains_string,
+    empty,
+    equal_to,
+    greater_than,
+    greater_than_or_equal_to,
+    has_length,
+    is_in,
+    less_than,
+)
+
+from campaign_acceptance import gate
+from campaign_acceptance.errors import ConfigurationError, ServiceFailure
+from campaign_acceptance.matchers import (
+    campaign_with_status,
+    every_lead_enriched_once,
+    no_shared_emails,
+)
+from campaign_acceptance.model import CLOSED, SERVICES
+from campaign_acceptance.monitor import ApiDbSource, Monitor, RealClock
+from campaign_acceptance.world import CampaignUnderTest, Session, World
+
+# A search URL the platform's start validation accepts (it only checks the prefix and some characters).
+APOLLO_SEARCH_URL = (
+    "https://app.apollo.io/#/people?contactEmailStatusV2%5B%5D=verified"
+    "&personTitles%5B%5D=CEO&personTitles%5B%5D=Founder&page=1"
+)
+# How long each sandbox enrichment is held back while a scenario needs campaigns to stay RUNNING.
+HOLD_ENRICHMENT_MS = 400
+
+
+def _service(name: str) -> str:
+    service = name.strip().lower()
+    if service not in SERVICES:
+        raise ConfigurationError(f"unknown service {name!r} in a feature file (known: {', '.join(SERVICES)})")
+    return service
+
+
+def _scaled(session: Session, campaigns: int, leads: int) -> tuple[int, int]:
+    scale = session.settings.scale
+    return max(1, math.ceil(campaigns * scale)), max(1, math.ceil(leads * scale))
+
+
+def _monitor(world: World) -> Monitor:
+    monitor = world.scenario.monitor
+    if monitor is None:
+        raise RuntimeError("no tenant yet: the Background step 'a fresh tenant ...' did not run")
+    return monitor
+
+
+# --- tenant and campaigns ------------------------------------------------------------------------
+
+
+def fresh_tenant(world: World) -> None:
+    """The run's user gets a new organization per scenario, so scenarios never see each other's campaigns."""
+    session = world.session
+    settings = session.settings
+    name = f"{settings.run_id} {world.scenario.name}"[:255]
+    org = session.client.create_organization(name, f"Acceptance run {settings.run_id}")
+    org_id = str(org["id"])
+    session.organization_ids.append(org_id)
+    world.scenario.organization_id = org_id
+    source = ApiDbSource(session.client, session.probe, org_id)
+    world.scenario.monitor = Monitor(
+        source,
+        RealClock(),
+        poll_interval_s=settings.poll_interval_s,
+        max_interval_s=settings.poll_max_interval_s,
+        progress=world.progress_sink(),
+    )
+
+
+def start_campaigns(world: World, campaigns: int, leads: int) -> None:
+    """Create and start campaigns; sequentially (each waits for its lead fetch) unless configured otherwise.
+
+    The platform's test lead source hands leads out of one shared pool, so its team starts campaigns one
+    after another; enrichment of the earlier ones overlaps with the later fetches either way.
+    """
+    session, scenario = world.session, world.scenario
+    settings = session.settings
+    count, per_campaign = _scaled(session, campaigns, leads)
+    monitor = _monitor(world)
+    assert scenario.organization_id is not None
+    for number in range(1, count + 1):
+        name = f"{settings.run_id} campaign {number} of {count}"
+        created = session.client.create_campaign(
+            scenario.organization_id,
+            name,
+            per_campaign,
+            description=f"Acceptance run {settings.run_id}",
+            file_name=f"{settings.run_id}-{number}.csv",
+            url=APOLLO_SEARCH_URL,
+        )
+        campaign_id = str(created["id"])
+        session.campaign_ids.append(campaign_id)
+        scenario.campaigns.append(CampaignUnderTest(campaign_id, name, per_campaign))
+        session.client.start_campaign(campaign_id)
+        if settings.start_mode == "sequential":
+            scenario.last_observation = monitor.wait_for_fetch(scenario.campaign_ids, settings.fetch_deadline_s)
+    if settings.start_mode == "concurrent":
+        scenario.last_observation = monitor.wait_for_fetch(scenario.campaign_ids, settings.fetch_deadline_s)
+    _remember_leads(world)
+
+
+def _remember_leads(world: World) -> None:
+    client = world.session.client
+    for campaign in world.scenario.campaigns:
+        leads = client.list_leads(campaign.id)
+        campaign.leads = len(leads)
+        campaign.emails = frozenset(str(lead["email"]) for lead in leads if lead.get("email"))
+
+
+def start_running_campaigns(world: World, campaigns: int, leads: int) -> None:
+    """Campaigns that are still enriching when the scenario acts on them.
+
+    Where fault control exists (the sandbox), enrichment is slowed for the scenario so it cannot finish
+    before the pause; a real stack is slow enough on its own, and the check below says so if it was not.
+    """
+    session = world.session
+    faults = session.faults
+    if faults is not None:
+        faults.set("instantly", "slow", delay_ms=HOLD_ENRICHMENT_MS)
+        world.scenario.cleanups.append(("heal instantly", lambda: faults.set("instantly", "ok")))
+    start_campaigns(world, campaigns, leads)
+    observation = _monitor(world).observe_once(world.scenario.campaign_ids)
+    statuses = {c.id: c.status for c in observation.campaigns.values()}
+    finished = [c.name for c in world.scenario.campaigns if statuses.get(c.id) != "RUNNING"]
+    assert_that(
+        finished,
+        empty(),
+        "campaigns must still be running for this scenario; these were not (use more leads on a fast stack)",
+    )
+
+
+def check_every_fetch_found_leads(world: World) -> None:
+    for campaign in world.scenario.campaigns:
+        assert_that(campaign.leads, greater_than_or_equal_to(1), f"leads fetched for {campaign.name}")
+
+
+def wait_until_every_lead_enriched(world: World) -> None:
+    scenario = world.scenario
+    observation = _monitor(world).wait_for_enrichment(
+        scenario.campaign_ids, world.session.settings.enrichment_deadline_s
+    )
+    scenario.last_observation = observation
+    _remember_leads(world)
+    for campaign in scenario.campaigns:
+        progress = observation.progress[campaign.id]
+        assert_that(
+            progress.enrich_completed,
+            equal_to(campaign.leads),
+            f"completed ENRICH_LEAD jobs of {campaign.name} (one per lead)",
+        )
+
+
+def check_no_shared_emails(world: World) -> None:
+    seen: Counter[str] = Counter()
+    for campaign in world.scenario.campaigns:
+        seen.update({email.lower() for email in campaign.emails})
+    shared = sorted(email for email, times in seen.items() if times > 1)
+    if world.session.probe is not None:
+        shared += world.session.probe.emails_in_several_campaigns(world.scenario.campaign_ids)
+    assert_that(sorted(set(shared)), no_shared_emails())
+
+
+def _current_campaigns(world: World) -> dict[str, dict[str, object]]:
+    scenario = world.scenario
+    assert scenario.organization_id is not None
+    listed = world.session.client.list_campaigns(scenario.organization_id)
+    return {str(c["id"]): c for c in listed if str(c["id"]) in set(scenario.campaign_ids)}
+
+
+def check_no_campaign_paused_or_failed(world: World) -> None:
+    current = _current_campaigns(world)
+    bad = {
+        str(c["name"]): f"{c['status']}: {c.get('status_message')}"
+        for c in current.values()
+        if c["status"] in ("PAUSED", "FAILED")
+    }
+    assert_that(bad, equal_to({}), "campaigns paused or failed")
+
+
+def check_no_campaign_paused(world: World) -> None:
+    def none_paused() -> bool:
+        return all(c["status"] != "PAUSED" for c in _current_campaigns(world).values())
+
+    _monitor(world).wait_until(none_paused, world.session.settings.pause_deadline_s, "no campaign paused")
+
+
+def check_database_agrees_with_api(world: World) -> None:
+    session, scenario = world.session, world.scenario
+    probe = session.probe
+    if probe is None:
+        world.note_unchecked("database checks not run: no database URL configured")
+        return
+    ids = scenario.campaign_ids
+    api = _current_campaigns(world)
+    rows = {row.id: row for row in probe.campaigns(ids)}
+    assert_that(sorted(rows), equal_to(sorted(ids)), "campaign rows in the database")
+    for campaign_id, campaign in api.items():
+        assert_that(rows[campaign_id].status, equal_to(campaign["status"]), f"status of {campaign['name']}")
+    lead_rows = probe.leads(ids)
+    for campaign in scenario.campaigns:
+        emails = {row.email for row in lead_rows if row.campaign_id == campaign.id and row.email}
+        assert_that(emails, equal_to(set(campaign.emails)), f"lead emails of {campaign.name}")
+    progress = probe.progress(ids)
+    for campaign in scenario.campaigns:
+        api_jobs = session.client.list_jobs(campaign.id)
+        db_jobs = {row.id: row.status for row in probe.jobs([campaign.id])}
+        assert_that(
+            {int(str(j["id"])): j["status"] for j in api_jobs},
+            equal_to(db_jobs),
+            f"jobs of {campaign.name}: API vs database",
+        )
+        assert_that(progress[campaign.id].fetch_status, equal_to("COMPLETED"), f"fetch of {campaign.name}")
+        assert_that(
+            progress[campaign.id].enrich_completed, equal_to(campaign.leads), f"enrichment of {campaign.name}"
+        )
+
+
+def check_every_lead_enriched_exactly_once(world: World) -> None:
+    probe = world.session.probe
+    assert probe is not None, "this scenario is tagged @needs_database and runs only with a database"
+    per_lead = probe.completed_enrich_jobs_per_lead(world.scenario.campaign_ids)
+    expected = sum(c.leads for c in world.scenario.campaigns)
+    assert_that(per_lead, has_length(expected), "leads of the run in the database")
+    assert_that(per_lead, every_lead_enriched_once())
+
+
+# --- breakers ------------------------------------------------------------------------------------
+
+
+def ensure_every_breaker_closed(world: World) -> None:
+    """Scenarios that trip breakers start from all closed; under the warn policy an open one still aborts."""
+    decision = gate.check(world.session.client)
+    if decision.report is not None:
+        raise ServiceFailure(decision.report)
+
+
+def check_every_breaker_closed(world: World) -> None:
+    client = world.session.client
+
+    def all_closed() -> bool:
+        return all(b.state == CLOSED for b in client.breakers().values())
+
+    _monitor(world).wait_until(all_closed, world.session.settings.pause_deadline_s, "every breaker closed")
+
+
+def operator_pauses_service(world: World, service: str) -> None:
+    session = world.session
+    svc = _service(service)
+    session.client.pause_service(svc, f"operator pause by acceptance run {session.settings.run_id}")
+    world.scenario.cleanups.append((f"resume {svc}", lambda: session.client.resume_service(svc)))
+
+
+def operator_resumes_service(world: World, service: str) -> None:
+    svc = _service(service)
+    world.session.client.resume_service(svc)
+
+
+def make_service_fail(world: World, service: str) -> None:
+    session = world.session
+    svc = _service(service)
+    faults = session.faults
+    assert faults is not None, "this scenario is tagged @needs_fault_control and runs only with fault control"
+    faults.set(svc, "error")
+
+    def heal() -> None:
+        faults.set(svc, "ok")
+        session.client.resume_service(svc)
+
+    world.scenario.cleanups.append((f"heal {svc}", heal))
+
+
+def wait_until_breaker_open(world: World, service: str) -> None:
+    svc = _service(service)
+    client = world.session.client
+
+    def is_open() -> bool:
+        return client.breakers()[svc].state != CLOSED
+
+    _monitor(world).wait_until(is_open, world.session.settings.pause_deadline_s, f"{svc} breaker open")
+
+
+def wait_until_campaigns_paused(world: World, service: str) -> None:
+    svc = _service(service)
+    scenario = world.scenario
+    monitor = _monitor(world)
+    started = monitor.clock.now()
+    report = monitor.wait_for_pause(scenario.campaign_ids, world.session.settings.pause_deadline_s, svc)
+    scenario.pause_wait_s = monitor.clock.now() - started
+    scenario.report = report
+    paused = {c.id: c for c in report.paused_campaigns}
+    for campaign in scenario.campaigns:
+        assert_that(campaign.id, is_in(paused), f"{campaign.name} is paused")
+        assert_that(
+            (paused[campaign.id].status_message or "").lower(),
+            contains_string(svc),
+            f"pause message of {campaign.name}",
+        )
+
+
+def check_pause_noticed_early(world: World) -> None:
+    deadline = world.session.settings.pause_deadline_s
+    waited = world.scenario.pause_wait_s
+    assert waited is not None, "no pause was awaited in this scenario"
+    assert_that(waited, less_than(deadline / 2), "seconds until the pause was noticed (deadline / 2)")
+
+
+def check_report_names_service(world: World, service: str) -> None:
+    svc = _service(service)
+    scenario = world.scenario
+    report = scenario.report or (scenario.gate.report if scenario.gate else None)
+    assert report is not None, "no breaker report was produced in this scenario"
+    breakers = {b.service: b for b in report.breakers}
+    assert_that(svc, is_in(breakers), "services named by the breaker report")
+    breaker = breakers[svc]
+    assert_that(breaker.state, is_in(["open", "half_open"]), f"state of {svc}")
+    assert_that(breaker.failure_threshold, greater_than(0), f"failure threshold of {svc}")
+    assert_that(report.reason, contains_string(svc), "reason of the breaker report")
+    assert_that(report.render_text(), contains_string(f"{breaker.failure_count}/{breaker.failure_threshold}"))
+
+
+def check_report_lists_paused_campaigns(world: World) -> None:
+    report = world.scenario.report
+    assert report is not None, "no breaker report was produced in this scenario"
+    listed = {c.id: c for c in report.paused_campaigns}
+    for campaign in world.scenario.campaigns:
+        assert_that(campaign.id, is_in(listed), f"{campaign.name} listed in the breaker report")
+        assert_that(listed[campaign.id], campaign_with_status("PAUSED", message_containing="paused"))
+    assert_that(report.render_text(), contains_string(world.scenario.campaigns[0].name))
+
+
+def heal_service_and_resume_campaigns(world: World, service: str) -> None:
+    """Heal the fault, resume the service, then resume any campaign of the run the service left paused."""
+    session = world.session
+    svc = _service(service)
+    if session.faults is not None:
+        session.faults.set(svc, "ok")
+    session.client.resume_service(svc)
+    for campaign_id, campaign in _current_campaigns(world).items():
+        if campaign["status"] == "PAUSED":
+            session.client.resume_campaign(campaign_id)
+
+
+def run_health_gate(world: World) -> None:
+    world.scenario.gate = gate.check(world.session.client)
+
+
+def check_gate_would_abort(world: World) -> None:
+    decision = world.scenario.gate
+    assert decision is not None, "the health gate was not run in this scenario"
+    assert_that(decision.abort, equal_to(True), "the health gate's decision to abort")

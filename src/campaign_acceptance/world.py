@@ -1,0 +1,104 @@
+"""The one typed object the suite keeps on behave's context (``context.world``).
+
+Run-level parts (settings, client, probe, tenant user) are set once in before_all; ``scenario`` is replaced
+before each scenario. The run record exists from the first moment, so the runner can report even a run
+whose set-up failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from campaign_acceptance.outcome import RunRecord
+
+if TYPE_CHECKING:
+    from campaign_sandbox.server import SandboxServer
+
+    from campaign_acceptance.client import FaultControl, PlatformClient
+    from campaign_acceptance.database import DatabaseProbe
+    from campaign_acceptance.model import BreakerReport, Observation
+    from campaign_acceptance.monitor import Monitor
+    from campaign_acceptance.settings import Settings
+
+
+@dataclass
+class TenantUser:
+    """The user this run signed up; the password lives only in memory and never in a repr."""
+
+    email: str
+    user_id: str
+    password: str = field(repr=False)
+
+
+@dataclass
+class CampaignUnderTest:
+    id: str
+    name: str
+    requested_leads: int
+    leads: int = 0
+    emails: frozenset[str] = frozenset()
+
+
+@dataclass
+class GateDecision:
+    """What the health gate concluded for one check of the breakers."""
+
+    abort: bool
+    report: BreakerReport | None
+
+
+@dataclass
+class ScenarioState:
+    """Everything one scenario has made or seen; replaced before the next scenario."""
+
+    name: str = ""
+    organization_id: str | None = None
+    campaigns: list[CampaignUnderTest] = field(default_factory=list)
+    monitor: Monitor | None = None
+    last_observation: Observation | None = None
+    report: BreakerReport | None = None  # evidence of an expected pause
+    pause_wait_s: float | None = None  # how long the expected pause took to notice
+    gate: GateDecision | None = None
+    # Undo actions (resume a paused service, heal a fault), run after the scenario even when it fails.
+    cleanups: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
+
+    @property
+    def campaign_ids(self) -> list[str]:
+        return [c.id for c in self.campaigns]
+
+
+@dataclass
+class Session:
+    """What exists once the run is set up: target, tools and the run's own user."""
+
+    settings: Settings
+    client: PlatformClient
+    probe: DatabaseProbe | None
+    faults: FaultControl | None
+    user: TenantUser
+    sandbox: SandboxServer | None = None
+    organization_ids: list[str] = field(default_factory=list)  # every organization the run created
+    campaign_ids: list[str] = field(default_factory=list)  # every campaign the run created
+
+
+@dataclass
+class World:
+    record: RunRecord
+    session_: Session | None = None
+    scenario: ScenarioState = field(default_factory=ScenarioState)
+
+    @property
+    def session(self) -> Session:
+        if self.session_ is None:  # only reachable if a step runs after a failed set-up
+            raise RuntimeError("the run was not set up")
+        return self.session_
+
+
+def world_of(context: Any) -> World:
+    """The world on a behave context (typed access for steps and hooks)."""
+    world = getattr(context, "world", None)
+    if not isinstance(world, World):
+        raise RuntimeError("context.world is missing: features/environment.py did not run before_all")
+    return world
