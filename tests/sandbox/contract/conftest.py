@@ -1,8 +1,8 @@
 """Fixtures of the sandbox contract tests: running sandboxes, users with tokens, an organization.
 
-One session-wide sandbox serves the tests that do not touch global state. Tests that open breakers, inject faults
-or pause "every RUNNING campaign" get a fresh sandbox of their own (``fresh_api``), so their counts are exact and
-nothing leaks into other tests.
+One session-wide sandbox serves the tests that do not touch global state. Tests that open
+breakers, inject faults or pause "every RUNNING campaign" get a fresh sandbox of their own
+(``fresh_api``), so their counts are exact and nothing leaks into other tests.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ SECRET_KEY = "contract-tests-secret-key-0123456789abcdef"
 
 
 def sandbox_settings(**overrides: Any) -> Any:
-    """Fast settings with the platform's breaker numbers (threshold 5, window 300 s, recovery 60 s, 3 successes)."""
+    """Fast settings, with the platform's breaker numbers (5 failures / 300 s, 60 s, 3 successes)."""
     try:
         from campaign_sandbox.core.config import SandboxSettings
     except ImportError as exc:  # the sandbox is written concurrently; say so plainly
@@ -61,7 +61,8 @@ def start_sandbox(**overrides: Any) -> Any:
 def _samples_present() -> None:
     if not (SAMPLES_DIR / "_index.json").is_file():
         pytest.fail(
-            f"platform samples not found at {SAMPLES_DIR} (shared/platform/samples beside the repository root)",
+            f"platform samples not found at {SAMPLES_DIR} "
+            "(shared/platform/samples beside the repository root)",
             pytrace=False,
         )
 

@@ -1,19 +1,20 @@
 """Structural comparison of live responses with the platform's recorded samples.
 
-The samples in ``shared/platform/samples`` were recorded from the real platform (``_index.json`` holds the request
-of each).  A sandbox response "has the sample's shape" when, recursively:
+The samples in ``shared/platform/samples`` were recorded from the real platform (``_index.json``
+holds the request of each). A sandbox response "has the sample's shape" when, recursively:
 
 - dicts have the same key set (except at *map* paths, whose keys are data, e.g. ``paused_by_service``);
-- every value has the same JSON type (bool, int, float, str, list, dict, null); an int is accepted where the sample
-  has a float, never the other way round;
-- ``null`` is accepted where the sample has ``null`` (then the value's type is checked against ``NULL_SAMPLE_TYPES``
-  when the key is known) or where the contract makes the field nullable (``DEFAULT_NULLABLE``);
+- every value has the same JSON type (bool, int, float, str, list, dict, null); an int is accepted
+  where the sample has a float, never the other way round;
+- ``null`` is accepted where the sample has ``null`` (then the value's type is checked against
+  ``NULL_SAMPLE_TYPES`` when the key is known) or where the contract makes the field nullable
+  (``DEFAULT_NULLABLE``);
 - lists compare their first elements when both are non-empty;
-- *opaque* fields (the leads' free-form JSON columns, which the contract only types as "object or null") are only
-  checked to be a dict or null;
-- strings the contract fixes (envelope ``status``, ``token_type``, ``timestamp: "unknown"``...) must be equal, enum
-  fields must hold a value of the enum, and ISO timestamps must use the sample's style (``Z`` suffix, ``+00:00`` or
-  naive), which the contract fixes per representation (§1.0 "Timestamps").
+- *opaque* fields (the leads' free-form JSON columns, which the contract only types as "object or
+  null") are only checked to be a dict or null;
+- strings the contract fixes (envelope ``status``, ``token_type``, ``timestamp: "unknown"``...) must
+  be equal, enum fields must hold a value of the enum, and ISO timestamps must use the sample's style
+  (``Z`` suffix, ``+00:00`` or naive), which the contract fixes per representation (§1.0).
 
 The first difference is reported with its path, e.g.
 ``data.circuit_breakers.openai.pause_info: sample has dict, got None``.
@@ -29,12 +30,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-# --- where the samples live -----------------------------------------------------------------------------------
+# --- where the samples live -----------------------------------------------------------------------
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SAMPLES_DIR = REPO_ROOT.parent / "shared" / "platform" / "samples"
 
-# --- contract vocabulary (contract §3) --------------------------------------------------------------------------
+# --- contract vocabulary (contract §3) ------------------------------------------------------------
 
 CAMPAIGN_STATUSES = frozenset({"CREATED", "RUNNING", "PAUSED", "COMPLETED", "FAILED"})
 JOB_STATUSES = frozenset({"PENDING", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED", "PAUSED"})
@@ -114,10 +115,17 @@ NULL_SAMPLE_TYPES: Mapping[str, tuple[str, ...]] = {
 
 # Free-form JSON columns of a lead: "JSON objects or null" (contract §1.5); the sample's raw_data is redacted.
 DEFAULT_OPAQUE = frozenset(
-    {"raw_data", "email_verification", "enrichment_results", "email_copy_gen_results", "instantly_lead_record"}
+    {
+        "raw_data",
+        "email_verification",
+        "enrichment_results",
+        "email_copy_gen_results",
+        "instantly_lead_record",
+    }
 )
 
-# Dict paths whose keys are data rather than field names (compared value-by-value against the sample's first value).
+# Dict paths whose keys are data rather than field names: each value is compared with the
+# sample's first value.
 DEFAULT_MAPS = ("data.paused_by_service", "data.results")
 
 # key -> sample values that the live response must repeat exactly (fixed strings of the contract).
@@ -291,7 +299,7 @@ def _short(value: Any, limit: int = 80) -> str:
 
 
 def assert_same_shape(actual: Any, sample: Any, *, label: str = "", **options: Any) -> None:
-    """Raise :class:`ShapeMismatch` naming the path of the first difference between ``actual`` and ``sample``."""
+    """Raise :class:`ShapeMismatch` naming the path of the first difference from ``sample``."""
     found = first_difference(actual, sample, **options)
     if found is not None:
         path, detail = found
@@ -299,14 +307,15 @@ def assert_same_shape(actual: Any, sample: Any, *, label: str = "", **options: A
         raise ShapeMismatch(path, detail, context)
 
 
-# --- loading samples ---------------------------------------------------------------------------------------------
+# --- loading samples ------------------------------------------------------------------------------
 
 
 def _require_samples_dir() -> Path:
     if not (SAMPLES_DIR / "_index.json").is_file():
         raise AssertionError(
-            f"platform samples not found: expected {SAMPLES_DIR}/_index.json, i.e. shared/platform/samples beside "
-            f"the repository root {REPO_ROOT}. Copy the shared/ folder next to the checkout."
+            f"platform samples not found: expected {SAMPLES_DIR}/_index.json, i.e. "
+            f"shared/platform/samples beside the repository root {REPO_ROOT}. "
+            "Copy the shared/ folder next to the checkout."
         )
     return SAMPLES_DIR
 

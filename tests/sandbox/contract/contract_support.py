@@ -20,6 +20,7 @@ APOLLO_URL = (
 VALID_SERVICES_TEXT = "Valid services: ['perplexity', 'openai', 'apollo', 'instantly', 'millionverifier']"
 OPEN_REASON = "Circuit breaker OPEN for ThirdPartyService.{} - service unavailable"
 REQUEST_TIMEOUT_S = 15.0
+VALIDATION_KEYS = frozenset({"type", "loc", "msg", "input", "ctx", "url"})
 
 T = TypeVar("T")
 
@@ -40,7 +41,9 @@ class Api:
             return self.base_url + path[1:]
         return f"{self.base_url}{API}{path}"
 
-    def request(self, method: str, path: str, *, token: str | None = None, **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str, path: str, *, token: str | None = None, **kwargs: Any
+    ) -> requests.Response:
         headers = dict(kwargs.pop("headers", None) or {})
         bearer = token if token is not None else self.token
         if bearer is not None and "Authorization" not in headers:
@@ -100,7 +103,7 @@ class Api:
         return data
 
     def force_status(self, campaign_id: str, status: str) -> dict[str, Any]:
-        """PATCH bypasses the state machine (contract §1.4, quirk 12): the deterministic way to get RUNNING."""
+        """PATCH bypasses the state machine (contract §1.4, quirk 12): a deterministic RUNNING."""
         resp = self.patch(f"/campaigns/{campaign_id}", json={"status": status})
         assert resp.status_code == 200, describe(resp)
         data: dict[str, Any] = resp.json()["data"]
@@ -172,9 +175,13 @@ def describe(resp: requests.Response) -> str:
 
 
 def wait_until(
-    probe: Callable[[], T | None], *, timeout_s: float = 20.0, interval_s: float = 0.05, what: str = "condition"
+    probe: Callable[[], T | None],
+    *,
+    timeout_s: float = 20.0,
+    interval_s: float = 0.05,
+    what: str = "condition",
 ) -> T:
-    """Poll ``probe`` until it returns something truthy, with a deadline; the poll interval backs off to 0.5 s."""
+    """Poll ``probe`` until it returns something truthy, within a deadline (interval backs off to 0.5 s)."""
     deadline = time.monotonic() + timeout_s
     last: T | None = None
     while True:
@@ -182,7 +189,7 @@ def wait_until(
         if last:
             return last
         if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}; last value: {last!r}")
+            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}; last: {last!r}")
         time.sleep(interval_s)
         interval_s = min(interval_s * 1.5, 0.5)
 
@@ -190,8 +197,8 @@ def wait_until(
 def check_sample(resp: requests.Response, name: str, **options: Any) -> Any:
     """Assert that ``resp`` answers the recorded request ``name`` like the platform did; return its JSON.
 
-    Checks the method and path template of the request against ``_index.json``, the status code, and the body's
-    shape against the sample.
+    Checks the method and path template of the request against ``_index.json``, the status code,
+    and the body's shape against the sample.
     """
     recorded = sample_index()[name]
     method = resp.request.method
@@ -216,7 +223,9 @@ def assert_detail(resp: requests.Response, status: int, detail: Any) -> None:
     assert resp.json() == {"detail": detail}, describe(resp)
 
 
-def assert_validation_error(resp: requests.Response, *, loc_prefix: str | None = None) -> list[dict[str, Any]]:
+def assert_validation_error(
+    resp: requests.Response, *, loc_prefix: str | None = None
+) -> list[dict[str, Any]]:
     """422 with FastAPI's list-of-errors body (contract §1.0, format 3)."""
     assert resp.status_code == 422, describe(resp)
     body = resp.json()
@@ -224,9 +233,8 @@ def assert_validation_error(resp: requests.Response, *, loc_prefix: str | None =
     errors: list[dict[str, Any]] = body["detail"]
     assert isinstance(errors, list) and errors, describe(resp)
     for error in errors:
-        assert {"type", "loc", "msg", "input"} <= set(error) <= {"type", "loc", "msg", "input", "ctx", "url"}, (
-            describe(resp)
-        )
+        keys = set(error)
+        assert {"type", "loc", "msg", "input"} <= keys <= VALIDATION_KEYS, describe(resp)
         assert error["loc"][0] in ("body", "query", "path"), describe(resp)
     if loc_prefix is not None:
         assert any(e["loc"][0] == loc_prefix for e in errors), describe(resp)

@@ -166,7 +166,8 @@ def test_maps_compare_values_not_keys() -> None:
     live["data"]["paused_by_service"] = {"openai": live["data"]["paused_by_service"]["perplexity"]}
     assert_same_shape(live, sample)
     live["data"]["paused_by_service"]["openai"][0]["id"] = 5
-    with pytest.raises(ShapeMismatch, match=r"^data\.paused_by_service\.openai\[0\]\.id: sample has str, got int"):
+    expected = r"^data\.paused_by_service\.openai\[0\]\.id: sample has str, got int"
+    with pytest.raises(ShapeMismatch, match=expected):
         assert_same_shape(live, sample)
 
 
@@ -177,7 +178,8 @@ def test_opaque_lead_fields_only_need_an_object() -> None:
     live["data"]["leads"][0]["raw_data"] = None
     assert_same_shape(live, sample)
     live["data"]["leads"][0]["raw_data"] = "a string"
-    with pytest.raises(ShapeMismatch, match=r"^data\.leads\[0\]\.raw_data: sample has an object or null, got str"):
+    expected = r"^data\.leads\[0\]\.raw_data: sample has an object or null, got str"
+    with pytest.raises(ShapeMismatch, match=expected):
         assert_same_shape(live, sample)
 
 
