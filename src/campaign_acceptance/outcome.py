@@ -1,0 +1,370 @@
+"""What a run amounts to: per-scenario outcomes, the verdict (exit code), and the abort mechanics on behave.
+
+Abort mechanics (behave 1.3.3, verified by tests/suite/test_runner.py running behave for real):
+
+- Gate abort, in before_scenario: `abort_before_start(scenario, report, record)` calls
+  `scenario.skip(reason)`; behave re-reads `should_run()` after the hook, so no step runs and every
+  step is `skipped`. The tags are appended to `scenario.tags` *in place*: behave's JSON formatter keeps
+  a reference to that very list and serialises it at the end of the feature; the JUnit reporter
+  reads it after the feature.
+- In-flight abort, in after_step: a step that raises `ServiceFailure` leaves `step.status == error` and
+  `step.exception` set. `on_step_done(scenario, step, record)` turns that into `skipped` and calls
+  `scenario.skip(reason)`; `Step.run` then returns "keep going", `Scenario.run` sees `should_skip` and marks
+  the remaining steps skipped without running them. The scenario ends `skipped` (not failed), the runner's
+  `failed` flag stays clear, and the reason is in `scenario.skip_reason`.
+- Cannot test, in before_all: `cannot_test(context, error, record)` records the one-line reason and calls
+  `context.abort(reason)`, which prints one `ABORTED: cannot test: ...` line; behave then runs no feature
+  (run_model checks `aborted` right after before_all) but still runs after_all, so cleanup happens.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import IntEnum
+from typing import Any
+
+from campaign_acceptance.errors import ServiceFailure
+from campaign_acceptance.model import SERVICES, BreakerReport, BreakerState, CampaignSnapshot
+
+ABORTED_TAG = "aborted"
+SERVICE_TAG_PREFIX = "service."
+PHASE_GATE = "gate"
+PHASE_IN_FLIGHT = "in-flight"
+
+PASSED, FAILED, ABORTED, SKIPPED, UNTESTED = "passed", "failed", "aborted", "skipped", "untested"
+OUTCOME_STATUSES: tuple[str, ...] = (PASSED, FAILED, ABORTED, SKIPPED, UNTESTED)
+
+
+class Verdict(IntEnum):
+    """The run's exit code."""
+
+    PASSED = 0
+    FAILED = 1
+    SERVICE_FAILURE = 2
+    CANNOT_TEST = 3
+
+
+@dataclass(frozen=True)
+class AbortRecord:
+    """One scenario stopped by a service failure."""
+
+    key: str
+    feature: str
+    scenario: str
+    phase: str  # PHASE_GATE | PHASE_IN_FLIGHT
+    reason: str
+    report: BreakerReport
+    at: float  # epoch seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "feature": self.feature,
+            "scenario": self.scenario,
+            "phase": self.phase,
+            "reason": self.reason,
+            "evidence": self.report.to_dict(),
+            "at": self.at,
+        }
+
+
+@dataclass(frozen=True)
+class ScenarioOutcome:
+    key: str
+    feature: str
+    name: str
+    status: str  # one of OUTCOME_STATUSES
+    reason: str | None = None
+    tags: tuple[str, ...] = ()
+    duration_s: float = 0.0
+    evidence: BreakerReport | None = None
+    phase: str | None = None  # PHASE_GATE | PHASE_IN_FLIGHT for aborts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "feature": self.feature,
+            "name": self.name,
+            "status": self.status,
+            "reason": self.reason,
+            "tags": list(self.tags),
+            "duration_s": round(self.duration_s, 3),
+            "phase": self.phase,
+            "evidence": self.evidence.to_dict() if self.evidence else None,
+        }
+
+
+@dataclass
+class RunRecord:
+    """What the glue records during the run, for the runner (kept at `context.world.record`)."""
+
+    cannot_test: str | None = None
+    aborts: dict[str, AbortRecord] = field(default_factory=dict)
+    campaigns: list[CampaignSnapshot] = field(default_factory=list)  # final statuses, for the summary
+    warnings: list[str] = field(default_factory=list)
+    started_at: float | None = None  # epoch seconds
+    finished_at: float | None = None
+    settings: dict[str, str] = field(default_factory=dict)  # already redacted
+    reports_dir: str = "reports"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Verdict
+# ---------------------------------------------------------------------------------------------------
+def decide_verdict(
+    outcomes: Sequence[ScenarioOutcome],
+    cannot_test: str | None = None,
+    *,
+    interrupted: bool = False,
+    run_errors: int = 0,
+) -> Verdict:
+    """cannot_test with nothing executed -> 3; any failure (or an interrupt, or an error outside the
+    scenarios, e.g. a hook) -> 1; else any abort -> 2; else 0. A real failure wins over an abort."""
+    statuses = {o.status for o in outcomes}
+    executed = bool(statuses & {PASSED, FAILED, ABORTED})
+    if cannot_test and not executed:
+        return Verdict.CANNOT_TEST
+    if FAILED in statuses or interrupted or run_errors or cannot_test:
+        return Verdict.FAILED
+    if ABORTED in statuses:
+        return Verdict.SERVICE_FAILURE
+    return Verdict.PASSED
+
+
+def aborted_services(outcomes: Iterable[ScenarioOutcome]) -> list[str]:
+    """Words for the banner, e.g. ['openai breaker open'], in the order first seen."""
+    seen: dict[str, None] = {}
+    for o in outcomes:
+        if o.status != ABORTED or o.evidence is None:
+            continue
+        for b in o.evidence.breakers:
+            seen[f"{b.service} breaker {b.state.replace('_', '-')}"] = None
+        if not o.evidence.breakers:
+            for svc in services_in(o.evidence):
+                seen[f"{svc} unavailable (campaigns paused)"] = None
+            if not services_in(o.evidence):
+                seen["campaigns paused"] = None
+    return list(seen)
+
+
+def verdict_reason(
+    verdict: Verdict,
+    outcomes: Sequence[ScenarioOutcome],
+    cannot_test: str | None = None,
+    *,
+    interrupted: bool = False,
+    run_errors: int = 0,
+) -> str:
+    """A short 'why' in words a product person can read."""
+    failed = [o for o in outcomes if o.status == FAILED]
+    aborted = [o for o in outcomes if o.status == ABORTED]
+    if verdict is Verdict.CANNOT_TEST:
+        return f"Nothing could be tested: {cannot_test}"
+    if verdict is Verdict.FAILED:
+        if interrupted:
+            return "Interrupted (Ctrl-C) before the run finished"
+        if failed:
+            first = failed[0]
+            why = (first.reason or "").splitlines()[0] if first.reason else "failed"
+            more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+            noun = "scenario" if len(failed) == 1 else "scenarios"
+            return f"{len(failed)} {noun} failed{more}: {first.name}: {why}"
+        if cannot_test:
+            return f"Set-up failed after some scenarios ran: {cannot_test}"
+        return f"{run_errors} error(s) outside the scenarios (hook, cleanup or undefined step)"
+    if verdict is Verdict.SERVICE_FAILURE:
+        noun = "scenario" if len(aborted) == 1 else "scenarios"
+        what = ", ".join(aborted_services(aborted)) or "service unavailable"
+        return f"Stopped by a third-party service failure: {what} ({len(aborted)} {noun} aborted)"
+    passed = sum(1 for o in outcomes if o.status == PASSED)
+    return f"All {passed} executed scenarios passed"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Abort mechanics (called by features/environment.py)
+# ---------------------------------------------------------------------------------------------------
+def scenario_key(scenario: Any) -> str:
+    """'features/x.feature:12' (an outline's example row has its own line, so keys are unique)."""
+    return f"{scenario.filename}:{scenario.line}"
+
+
+def services_in(report: BreakerReport) -> list[str]:
+    """The services a report blames: non-closed breakers, else services named by paused campaigns."""
+    if report.breakers:
+        return list(dict.fromkeys(report.services))
+    found: list[str] = []
+    for c in report.paused_campaigns:
+        message = (c.status_message or "").lower()
+        # The platform attributes a pause to the first service, in enum order, named in the message.
+        svc = next((s for s in SERVICES if s in message), None)
+        if svc and svc not in found:
+            found.append(svc)
+    return found
+
+
+def abort_tags(report: BreakerReport) -> list[str]:
+    return [ABORTED_TAG] + [SERVICE_TAG_PREFIX + s for s in services_in(report)]
+
+
+def _add_tags(scenario: Any, names: Iterable[str]) -> None:
+    from behave.model import Tag
+
+    # Mutate the list in place: behave's JSON formatter holds a reference to it (formatter/json.py).
+    for name in names:
+        if name not in scenario.tags:
+            scenario.tags.append(Tag(name, scenario.line))
+
+
+def _feature_name(scenario: Any) -> str:
+    feature = getattr(scenario, "feature", None)
+    return str(getattr(feature, "name", "") or "")
+
+
+def _announce(line: str) -> None:
+    # Hooks and steps run with stdout/stderr captured; the original stream is what the user sees.
+    stream = sys.__stderr__
+    if stream is not None:
+        stream.write(line + "\n")
+        stream.flush()
+
+
+def _record_abort(scenario: Any, report: BreakerReport, record: RunRecord, phase: str, reason: str) -> None:
+    key = scenario_key(scenario)
+    record.aborts[key] = AbortRecord(
+        key=key,
+        feature=_feature_name(scenario),
+        scenario=str(scenario.name),
+        phase=phase,
+        reason=reason,
+        report=report,
+        at=time.time(),
+    )
+
+
+def abort_before_start(scenario: Any, report: BreakerReport, record: RunRecord) -> None:
+    """Health-gate abort from before_scenario: skip the whole scenario, tag it, record the evidence."""
+    reason = f"aborted before start (service failure): {report.reason}"
+    _add_tags(scenario, abort_tags(report))
+    scenario.skip(reason=reason)
+    _record_abort(scenario, report, record, PHASE_GATE, reason)
+    _announce(f"ABORTED {scenario.name}: {reason}")
+
+
+def apply_health_gate(
+    scenario: Any, breakers: Mapping[str, BreakerState], policy: str, record: RunRecord
+) -> BreakerReport | None:
+    """The gate decision in one call: None when all breakers are closed; otherwise abort (policy 'abort')
+    or add a warning and go on (policy 'warn'). Returns the report either way."""
+    from campaign_acceptance.monitor import breaker_report
+
+    if all(b.closed for b in breakers.values()):
+        return None
+    report = breaker_report(breakers)
+    if policy == "abort":
+        abort_before_start(scenario, report, record)
+    else:
+        record.warnings.append(f"{scenario.name}: started with {report.reason} (health gate policy warn)")
+    return report
+
+
+def _service_failure_of(exc: BaseException | None) -> ServiceFailure | None:
+    # Follow explicit chaining too, in case a step wrapped the signal (raise X from failure).
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, ServiceFailure):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
+def on_step_done(scenario: Any, step: Any, record: RunRecord) -> bool:
+    """after_step: a step that raised ServiceFailure becomes an in-flight abort. True if it did."""
+    from behave.model_type import Status
+
+    failure = _service_failure_of(step.exception)
+    if failure is None or step.status not in (Status.error, Status.failed):
+        return False
+    report = failure.report
+    reason = f"aborted in flight (service failure): {report.reason}"
+    # Order matters: the step must be 'skipped' before scenario.skip() recomputes the scenario status.
+    step.status = Status.skipped
+    step.error_message = "ABORTED - a third-party service failed, not the product\n" + report.render_text()
+    _add_tags(scenario, abort_tags(report))
+    scenario.skip(reason=reason)
+    _record_abort(scenario, report, record, PHASE_IN_FLIGHT, reason)
+    _announce(f"ABORTED {scenario.name}: {reason}")
+    return True
+
+
+def one_line(error: BaseException | str) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
+
+
+def cannot_test(context: Any, error: BaseException | str, record: RunRecord) -> None:
+    """before_all: nothing can be tested. One line, no traceback, no scenario runs, exit code 3."""
+    message = one_line(error)
+    record.cannot_test = message
+    context.abort(reason=f"cannot test: {message}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# From behave's model to outcomes
+# ---------------------------------------------------------------------------------------------------
+def _failure_reason(scenario: Any) -> str:
+    for step in scenario.all_steps:
+        if not step.status.has_failed():
+            continue
+        where = f"{step.keyword} {step.name}"
+        if step.status.name == "undefined":
+            return f"undefined step: {where}"
+        exc = step.exception
+        if exc is None:
+            return f"{where}: {step.error_message or step.status.name}"
+        kind = "" if isinstance(exc, AssertionError) else f"{type(exc).__name__}: "
+        return f"{where}: {kind}{str(exc).strip() or type(exc).__name__}"
+    message = (scenario.error_message or "").strip()
+    return message or f"scenario ended {scenario.status.name}"
+
+
+def outcome_of(scenario: Any, record: RunRecord, run_aborted: bool = False) -> ScenarioOutcome:
+    key = scenario_key(scenario)
+    status = scenario.status
+    tags = tuple(str(t) for t in scenario.tags)
+    base = ScenarioOutcome(
+        key=key,
+        feature=_feature_name(scenario),
+        name=str(scenario.name),
+        status=UNTESTED,
+        tags=tags,
+        duration_s=float(scenario.duration or 0.0),
+    )
+    abort = record.aborts.get(key)
+    if status.has_failed():
+        # A real failure wins over an abort (e.g. after_scenario failed after an in-flight abort).
+        return replace(base, status=FAILED, reason=_failure_reason(scenario))
+    if abort is not None:
+        return replace(base, status=ABORTED, reason=abort.reason, evidence=abort.report, phase=abort.phase)
+    if ABORTED_TAG in tags:  # tagged by our functions but the record was not reachable
+        return replace(base, status=ABORTED, reason=scenario.skip_reason)
+    if status.name in ("passed", "pending_warn"):
+        return replace(base, status=PASSED)
+    if status.name == "skipped":
+        return replace(base, status=SKIPPED, reason=scenario.skip_reason or "not selected")
+    why = "not run: the run was stopped before it" if run_aborted else "not run"
+    return replace(base, reason=why)
+
+
+def outcomes_from_features(
+    features: Iterable[Any], record: RunRecord, run_aborted: bool = False
+) -> list[ScenarioOutcome]:
+    """Every scenario of every feature (outline examples included), in file order."""
+    return [
+        outcome_of(scenario, record, run_aborted)
+        for feature in features
+        for scenario in feature.walk_scenarios()
+    ]
