@@ -1,0 +1,410 @@
+"""HTTP access to the platform (``PlatformClient``) and to the sandbox's fault control (``FaultControl``).
+
+One ``requests.Session`` per client, a default timeout on every call, retries (urllib3 ``Retry``) only for
+GET/HEAD on connection errors and 502/503/504 with a short bounded backoff, the ``/api/v1`` prefix and the
+collection routes' trailing slash added here (no 307 round trip), the ``{"status":"success","data":X}``
+envelope unwrapped.
+
+Every failure is an ``ApiError(method, url, status, body)``: status None when no answer came (refused, timed
+out), otherwise the answer's status and a short excerpt of its body. Secrets the client knows (the bearer
+token, passwords it sent) never appear in errors or in ``repr``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import ConnectionPool
+from urllib3.response import BaseHTTPResponse
+from urllib3.util.retry import Retry
+
+from campaign_acceptance.errors import ApiError
+from campaign_acceptance.model import SERVICES, BreakerState
+from campaign_acceptance.settings import redact_url
+
+API_PREFIX = "/api/v1"
+PER_PAGE = 100  # the platform's maximum page size for campaigns, jobs and leads
+EXCERPT_CHARS = 300
+DEFAULT_SEARCH_URL = (
+    "https://app.apollo.io/#/people?contactEmailStatusV2%5B%5D=verified"
+    "&personTitles%5B%5D=CEO&personTitles%5B%5D=Founder&page=1"
+)
+_SECRET_FIELDS = re.compile(
+    r'("(?:access_token|token|password|confirm_password)"\s*:\s*)"(?:[^"\\]|\\.)*"', re.IGNORECASE
+)
+_BEARER = re.compile(r"Bearer\s+[^\s\"',}]+")
+_MAX_PAGES = 10_000  # a platform that keeps reporting more pages must not loop the suite forever
+
+
+class _ReadOnlyRetry(Retry):
+    """urllib3 retries connect errors for every method; the suite never repeats anything but a read."""
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        if method is not None and not self._is_method_retryable(method):
+            # total=0: the next increment is exhausted, so urllib3 raises MaxRetryError as for a last attempt.
+            return Retry.increment(self.new(total=0), method, url, response, error, _pool, _stacktrace)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def _session(retries: int, backoff_s: float) -> requests.Session:
+    retry = _ReadOnlyRetry(
+        total=retries,
+        connect=retries,
+        read=False,  # a read timeout or dropped answer is not retried: "timed out after 10s" must mean 10 s
+        status=retries,
+        other=0,
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        status_forcelist=(502, 503, 504),
+        backoff_factor=backoff_s,
+        backoff_max=2.0,
+        respect_retry_after_header=False,  # a long Retry-After would break the bounded backoff
+        raise_on_status=False,  # the last 5xx answer becomes an ApiError with its body
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def _base(url: str) -> str:
+    url = url.rstrip("/")
+    return url[: -len(API_PREFIX)].rstrip("/") if url.endswith(API_PREFIX) else url
+
+
+def _segment(value: str | int) -> str:
+    return quote(str(value), safe="")
+
+
+class _HttpBase:
+    """What both clients share: the session, the timeout, error mapping and secret hiding."""
+
+    def __init__(self, base_url: str, timeout: float, *, retries: int = 3, backoff_s: float = 0.1) -> None:
+        self.base_url = _base(base_url)
+        self.timeout = timeout
+        self._session = _session(retries, backoff_s)
+        self._secrets: set[str] = set()
+
+    def _remember_secret(self, secret: str) -> None:
+        if len(secret) >= 6:  # shorter strings would blank out ordinary words of an excerpt
+            self._secrets.add(secret)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str | None] | None = None,
+        allow_redirects: bool = True,
+    ) -> requests.Response:
+        try:
+            return self._session.request(
+                method,
+                url,
+                json=json,
+                params=params,
+                headers=dict(headers) if headers else None,
+                timeout=self.timeout,
+                allow_redirects=allow_redirects,
+            )
+        except requests.Timeout:
+            raise self._error(method, url, None, f"timed out after {self.timeout:g}s") from None
+        except requests.ConnectionError as exc:
+            raise self._error(method, url, None, _connection_text(exc)) from None
+        except requests.RequestException as exc:
+            raise self._error(method, url, None, f"request failed: {type(exc).__name__}: {exc}") from None
+
+    def _call(self, method: str, url: str, **kwargs: Any) -> Any:
+        """Send, raise ApiError unless 2xx, return the body with its envelope removed."""
+        response = self._send(method, url, **kwargs)
+        if not response.ok:
+            raise self._error(method, response.url or url, response.status_code, response.text)
+        return unwrap(_json_or_text(response))
+
+    def _object(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        """Like _call, for answers that must be a JSON object: anything else is an unexpected answer."""
+        body = self._call(method, url, **kwargs)
+        if not isinstance(body, dict):
+            shown = f"expected a JSON object, got {type(body).__name__}: {body}"
+            raise self._error(method, url, 200, shown)
+        return body
+
+    def _error(self, method: str, url: str, status: int | None, text: str) -> ApiError:
+        return ApiError(method, redact_url(url), status, self.excerpt(text))
+
+    def excerpt(self, text: str) -> str:
+        """At most 300 characters of ``text``, whitespace collapsed, known secrets and tokens hidden."""
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        text = _SECRET_FIELDS.sub(r'\1"***"', text)
+        text = _BEARER.sub("Bearer ***", text)
+        text = " ".join(text.split())
+        return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
+
+
+def unwrap(body: Any) -> Any:
+    """``{"status": "success", "data": X}`` -> X; any other body (bare objects, lists, text) as it is."""
+    if isinstance(body, dict) and body.get("status") == "success" and "data" in body:
+        return body["data"]
+    return body
+
+
+def _json_or_text(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def _connection_text(exc: requests.ConnectionError) -> str:
+    reason = str(exc)
+    if "Connection refused" in reason or "ConnectionRefusedError" in reason:
+        return "connection refused"
+    if "Name or service not known" in reason or "nodename nor servname" in reason:
+        return "host name not found"
+    return "connection failed: " + reason
+
+
+class PlatformClient(_HttpBase):
+    """The platform's API as the suite uses it; ``base_url`` is the host part (a trailing /api/v1 is dropped).
+
+    ``signup``/``login`` return the user object; every other operation returns the unwrapped ``data``.
+    """
+
+    def __init__(
+        self, base_url: str, timeout: float = 10.0, *, retries: int = 3, backoff_s: float = 0.1
+    ) -> None:
+        super().__init__(base_url, timeout, retries=retries, backoff_s=backoff_s)
+        self._authenticated = False
+
+    def __repr__(self) -> str:
+        return (
+            f"PlatformClient({redact_url(self.base_url)!r}, timeout={self.timeout:g}, "
+            f"authenticated={self._authenticated})"
+        )
+
+    def url(self, path: str) -> str:
+        """Absolute URL: ``campaigns/`` -> ``<base>/api/v1/campaigns/``; ``/docs`` -> ``<base>/docs``."""
+        return self.base_url + (path if path.startswith("/") else f"{API_PREFIX}/{path}")
+
+    # -- raw access, for scenarios about the contract itself -------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        auth: bool = True,
+        headers: Mapping[str, str] | None = None,
+        allow_redirects: bool = True,
+    ) -> requests.Response:
+        """Send exactly this request and return the response whatever its status (no unwrapping, no slash
+        added). Only a missing answer raises ApiError. ``auth=False`` leaves the bearer token out."""
+        sent: dict[str, str | None] = {} if auth else {"Authorization": None}
+        sent.update(headers or {})
+        return self._send(
+            method.upper(),
+            self.url(path),
+            json=json,
+            params=params,
+            headers=sent,
+            allow_redirects=allow_redirects,
+        )
+
+    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return self._object("GET", self.url(path), params=params)
+
+    def _post(self, path: str, json: Any = None) -> dict[str, Any]:
+        return self._object("POST", self.url(path), json=json)
+
+    def _field(self, body: dict[str, Any], key: str, method: str, path: str) -> dict[str, Any]:
+        value = body.get(key)
+        if not isinstance(value, dict):
+            raise self._error(method, self.url(path), 200, f"answer has no {key!r} object: {body}")
+        return value
+
+    # -- health and auth ---------------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        return self._get("health/")
+
+    def signup(self, email: str, password: str) -> dict[str, Any]:
+        """Register a user; returns the user object (``id``, ``email``, ...)."""
+        self._remember_secret(password)
+        body = self._post("auth/signup", {"email": email, "password": password, "confirm_password": password})
+        return self._field(body, "user", "POST", "auth/signup")
+
+    def login(self, email: str, password: str) -> dict[str, Any]:
+        """Log in and keep the bearer token in the session for every later call; returns the user object."""
+        self._remember_secret(password)
+        body = self._post("auth/login", {"email": email, "password": password})
+        token = self._field(body, "token", "POST", "auth/login").get("access_token")
+        if not isinstance(token, str) or not token:
+            raise self._error("POST", self.url("auth/login"), 200, "login answer has no token.access_token")
+        self._remember_secret(token)
+        self._session.headers["Authorization"] = f"Bearer {token}"
+        self._authenticated = True
+        return self._field(body, "user", "POST", "auth/login")
+
+    def me(self) -> dict[str, Any]:
+        return self._get("auth/me")
+
+    # -- organizations and campaigns ---------------------------------------------------------------------
+
+    def create_organization(self, name: str, description: str) -> dict[str, Any]:
+        return self._post("organizations/", {"name": name, "description": description})
+
+    def create_campaign(
+        self,
+        organization_id: str,
+        name: str,
+        total_records: int,
+        *,
+        description: str | None = None,
+        file_name: str = "acceptance.csv",
+        url: str = DEFAULT_SEARCH_URL,
+    ) -> dict[str, Any]:
+        payload = {
+            "name": name,
+            "description": description if description is not None else name,
+            "organization_id": organization_id,
+            "fileName": file_name,
+            "totalRecords": total_records,
+            "url": url,
+        }
+        return self._post("campaigns/", payload)
+
+    def start_campaign(self, campaign_id: str) -> dict[str, Any]:
+        return self._post(f"campaigns/{_segment(campaign_id)}/start", {})
+
+    def get_campaign(self, campaign_id: str) -> dict[str, Any]:
+        return self._get(f"campaigns/{_segment(campaign_id)}")
+
+    def pause_campaign(self, campaign_id: str, reason: str) -> dict[str, Any]:
+        return self._post(f"campaigns/{_segment(campaign_id)}/pause", {"reason": reason})
+
+    def resume_campaign(self, campaign_id: str) -> dict[str, Any]:
+        return self._post(f"campaigns/{_segment(campaign_id)}/resume")
+
+    def list_campaigns(self, organization_id: str) -> list[dict[str, Any]]:
+        """Every campaign of the organization (all pages, 100 per page)."""
+        return self._all_pages("campaigns/", "campaigns", {"organization_id": organization_id})
+
+    def list_jobs(self, campaign_id: str) -> list[dict[str, Any]]:
+        return self._all_pages("jobs/", "jobs", {"campaign_id": campaign_id})
+
+    def list_leads(self, campaign_id: str) -> list[dict[str, Any]]:
+        return self._all_pages("leads/", "leads", {"campaign_id": campaign_id})
+
+    def _all_pages(self, path: str, key: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        page, pages = 1, 1
+        while page <= pages and page <= _MAX_PAGES:
+            data = self._get(path, {**params, "page": page, "per_page": PER_PAGE})
+            chunk = data.get(key)
+            if not isinstance(chunk, list):
+                raise self._error("GET", self.url(path), 200, f"answer has no {key!r} list: {data}")
+            items.extend(chunk)
+            pages = int(data.get("pages") or 1)
+            page += 1
+        return items
+
+    # -- queue management --------------------------------------------------------------------------------
+
+    def queue_status(self) -> dict[str, Any]:
+        """``GET /queue-management/status`` data as the platform sent it."""
+        return self._get("queue-management/status")
+
+    def breakers(self) -> dict[str, BreakerState]:
+        """Every service's breaker in the platform's order; an entry it could not read is state "unknown"."""
+        data = self.queue_status()
+        entries = data.get("circuit_breakers")
+        if not isinstance(entries, dict):
+            # Quirk 41: on an internal failure the platform answers 200 with data {"error": ...}.
+            shown = data.get("error", data)
+            raise self._error("GET", self.url("queue-management/status"), 200, f"no breaker states: {shown}")
+        order = [s for s in SERVICES if s in entries] + [s for s in entries if s not in SERVICES]
+        return {service: parse_breaker(service, entries[service]) for service in order}
+
+    def pause_service(self, service: str, reason: str) -> dict[str, Any]:
+        body = {"service": service, "reason": reason}
+        return self._post("queue-management/pause-service", body)
+
+    def resume_service(self, service: str) -> dict[str, Any]:
+        return self._post("queue-management/resume-service", {"service": service})
+
+
+def parse_breaker(service: str, entry: Any) -> BreakerState:
+    """One ``circuit_breakers`` entry -> BreakerState; ``{"error": ...}`` or junk -> state "unknown"."""
+    if not isinstance(entry, dict) or "circuit_state" not in entry:
+        reason = entry.get("error") if isinstance(entry, dict) else None
+        return BreakerState(service=service, state="unknown", pause_reason=str(reason) if reason else None)
+    pause_info = entry.get("pause_info")
+    pause: dict[str, Any] = pause_info if isinstance(pause_info, dict) else {}
+    return BreakerState(
+        service=service,
+        state=str(entry["circuit_state"]),
+        failure_count=int(entry.get("failure_count") or 0),
+        failure_threshold=int(entry.get("failure_threshold") or 5),
+        queue_paused=bool(entry.get("queue_paused")),
+        paused_at=pause.get("paused_at"),
+        pause_reason=pause.get("reason"),
+    )
+
+
+class FaultControl(_HttpBase):
+    """The sandbox's fault protocol (``/sandbox/faults``, outside /api/v1; 404 when fault control is off)."""
+
+    def __repr__(self) -> str:
+        return f"FaultControl({redact_url(self.base_url)!r}, timeout={self.timeout:g})"
+
+    def _faults_url(self) -> str:
+        return f"{self.base_url}/sandbox/faults"
+
+    def faults(self) -> dict[str, dict[str, Any]]:
+        """``{"<service>": {"mode": ..., "delay_ms": ...}}`` for every service."""
+        body = self._object("GET", self._faults_url())
+        faults = body.get("faults")
+        if not isinstance(faults, dict):
+            raise self._error("GET", self._faults_url(), 200, f"answer has no 'faults' object: {body}")
+        return faults
+
+    def set(self, service: str, mode: str, delay_ms: int | None = None) -> dict[str, Any]:
+        """Make a provider fail (``error``), ``hang``, go ``slow`` or heal (``ok``); returns its entry."""
+        payload: dict[str, Any] = {"service": service, "mode": mode}
+        if delay_ms is not None:
+            payload["delay_ms"] = delay_ms
+        return self._object("POST", self._faults_url(), json=payload)
+
+    def heal_all(self) -> Any:
+        """Every service back to ``ok``; returns what the sandbox answered (the list of entries)."""
+        return self._call("DELETE", self._faults_url())
