@@ -1,0 +1,346 @@
+"""Read-only probe of the platform's database (SQLAlchemy Core), plus the exact-by-id cleanup of one run.
+
+The tables are declared here with the platform's exact names (contract §6), not reflected: the probe needs a
+handful of columns and must not depend on the migrations' extras. Status and type columns are native enums on
+PostgreSQL and plain text on SQLite, so every comparison casts the column to VARCHAR first: the same SQL then
+works on both, and psycopg never has to guess an enum type for a bound string.
+
+Failures to reach or query the database raise ``DatabaseUnavailableError`` with one line and no password.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+
+from campaign_acceptance.errors import DatabaseUnavailableError
+from campaign_acceptance.model import Progress
+from campaign_acceptance.settings import redact_url
+
+T = TypeVar("T")
+
+CONNECT_TIMEOUT_S = 5
+DELETE_ATTEMPTS = 3
+ENRICH_LEAD, FETCH_LEADS = "ENRICH_LEAD", "FETCH_LEADS"
+ENRICH_DESCRIPTION_PREFIX = "Enrich lead "  # the platform names each ENRICH_LEAD job after its lead's email
+
+_text = sa.String()
+
+organizations = sa.table("organizations", sa.column("id", _text), sa.column("name", _text))
+campaigns = sa.table(
+    "campaigns",
+    sa.column("id", _text),
+    sa.column("name", _text),
+    sa.column("status", _text),
+    sa.column("status_message", _text),
+    sa.column("status_error", _text),
+    sa.column("organization_id", _text),
+    sa.column("fileName", _text),  # camelCase: SQLAlchemy quotes it
+    sa.column("totalRecords", sa.Integer()),
+    sa.column("created_at", sa.DateTime()),
+)
+leads = sa.table(
+    "leads",
+    sa.column("id", _text),
+    sa.column("campaign_id", _text),
+    sa.column("email", _text),
+    sa.column("enrichment_job_id", _text),
+)
+jobs = sa.table(
+    "jobs",
+    sa.column("id", sa.Integer()),
+    sa.column("name", _text),
+    sa.column("description", _text),
+    sa.column("job_type", _text),
+    sa.column("status", _text),
+    sa.column("campaign_id", _text),
+    sa.column("error", _text),
+)
+users = sa.table("users", sa.column("id", _text), sa.column("email", _text))
+TABLES = (organizations, campaigns, leads, jobs, users)
+
+
+def _str(column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    """An enum (PostgreSQL) or text (SQLite) column as VARCHAR, comparable with a string literal."""
+    return sa.cast(column, sa.String())
+
+
+@dataclass(frozen=True)
+class CampaignRow:
+    id: str
+    name: str
+    status: str
+    status_message: str | None
+    status_error: str | None
+    organization_id: str
+    file_name: str
+    total_records: int
+
+
+@dataclass(frozen=True)
+class LeadRow:
+    id: str
+    campaign_id: str
+    email: str | None
+    enrichment_job_id: str | None
+
+
+@dataclass(frozen=True)
+class JobRow:
+    id: int
+    campaign_id: str | None
+    name: str
+    job_type: str
+    status: str
+    error: str | None
+
+
+def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def engine_url(url: str) -> sa.URL:
+    """The SQLAlchemy URL to open: plain ``postgresql://`` (or ``postgres://``) gets the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+class DatabaseProbe:
+    """Explicit SELECTs against the platform's tables; ``delete_run_data`` is the only write."""
+
+    def __init__(self, url: str) -> None:
+        self._url = engine_url(url)
+        self._shown = self._url.render_as_string(hide_password=True)
+        self._password = self._url.password
+        options: dict[str, Any] = {"pool_pre_ping": True}
+        if self._url.get_backend_name() == "sqlite":
+            options["connect_args"] = {"timeout": CONNECT_TIMEOUT_S}  # seconds to wait for a writer's lock
+        else:
+            options.update(pool_size=2, max_overflow=2, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+        self._engine: Engine = sa.create_engine(self._url, **options)
+        if self._url.get_backend_name() == "sqlite":
+            # SQLite checks foreign keys only when asked (per connection); PostgreSQL always does.
+            sa.event.listen(self._engine, "connect", _sqlite_foreign_keys)
+
+    def __repr__(self) -> str:
+        return f"DatabaseProbe({self._shown!r})"
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # -- plumbing ----------------------------------------------------------------------------------------
+
+    def _fail(self, what: str, exc: BaseException) -> DatabaseUnavailableError:
+        detail = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        line = " ".join(str(detail).split()) or type(detail).__name__
+        if self._password:
+            line = line.replace(str(self._password), "***")
+        return DatabaseUnavailableError(f"database {self._shown}: {what} failed: {redact_url(line)[:300]}")
+
+    @contextmanager
+    def _connection(self, what: str) -> Iterator[Connection]:
+        try:
+            with self._engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise self._fail(what, exc) from None
+
+    def _read(self, what: str, query: Callable[[Connection], T]) -> T:
+        with self._connection(what) as conn:
+            return query(conn)
+
+    # -- reads -------------------------------------------------------------------------------------------
+
+    def ping(self) -> None:
+        """Connect and touch every table the probe reads; raise DatabaseUnavailableError otherwise."""
+        with self._connection("ping") as conn:
+            for table in TABLES:
+                conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).all()
+
+    def progress(self, campaign_ids: Sequence[str]) -> dict[str, Progress]:
+        """Job progress of each campaign in ONE query; campaigns missing from the database are absent."""
+        if not campaign_ids:
+            return {}
+        ids = list(campaign_ids)
+        lead_counts = (
+            sa.select(leads.c.campaign_id, sa.func.count().label("n"))
+            .where(leads.c.campaign_id.in_(ids))
+            .group_by(leads.c.campaign_id)
+            .subquery("lead_counts")
+        )
+        status = _str(jobs.c.status)
+
+        def count_status(value: str) -> sa.ColumnElement[Any]:
+            return sa.func.coalesce(sa.func.sum(sa.case((status == value, 1), else_=0)), 0)
+
+        enrich = (
+            sa.select(
+                jobs.c.campaign_id,
+                sa.func.count().label("total"),
+                count_status("COMPLETED").label("completed"),
+                count_status("FAILED").label("failed"),
+                count_status("PAUSED").label("paused"),
+            )
+            .where(jobs.c.campaign_id.in_(ids), _str(jobs.c.job_type) == ENRICH_LEAD)
+            .group_by(jobs.c.campaign_id)
+            .subquery("enrich")
+        )
+        fetch_status = (
+            sa.select(status)
+            .where(jobs.c.campaign_id == campaigns.c.id, _str(jobs.c.job_type) == FETCH_LEADS)
+            .order_by(jobs.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = (
+            sa.select(
+                campaigns.c.id,
+                sa.func.coalesce(lead_counts.c.n, 0),
+                fetch_status,
+                sa.func.coalesce(enrich.c.total, 0),
+                sa.func.coalesce(enrich.c.completed, 0),
+                sa.func.coalesce(enrich.c.failed, 0),
+                sa.func.coalesce(enrich.c.paused, 0),
+            )
+            .select_from(campaigns)
+            .outerjoin(lead_counts, lead_counts.c.campaign_id == campaigns.c.id)
+            .outerjoin(enrich, enrich.c.campaign_id == campaigns.c.id)
+            .where(campaigns.c.id.in_(ids))
+        )
+        rows = self._read("progress query", lambda conn: conn.execute(query).all())
+        return {
+            row[0]: Progress(row[0], int(row[1]), row[2], int(row[3]), int(row[4]), int(row[5]), int(row[6]))
+            for row in rows
+        }
+
+    def campaigns(self, ids: Sequence[str]) -> list[CampaignRow]:
+        c = campaigns.c
+        query = (
+            sa.select(
+                c.id,
+                c.name,
+                _str(c.status),
+                c.status_message,
+                c.status_error,
+                c.organization_id,
+                c.fileName,
+                c.totalRecords,
+            )
+            .where(c.id.in_(list(ids)))
+            .order_by(c.created_at, c.id)
+        )
+        rows = self._read("campaign query", lambda conn: conn.execute(query).all())
+        return [CampaignRow(*row) for row in rows]
+
+    def leads(self, campaign_ids: Sequence[str]) -> list[LeadRow]:
+        """The leads of the given campaigns."""
+        c = leads.c
+        query = (
+            sa.select(c.id, c.campaign_id, c.email, c.enrichment_job_id)
+            .where(c.campaign_id.in_(list(campaign_ids)))
+            .order_by(c.campaign_id, c.id)
+        )
+        rows = self._read("lead query", lambda conn: conn.execute(query).all())
+        return [LeadRow(*row) for row in rows]
+
+    def jobs(self, campaign_ids: Sequence[str]) -> list[JobRow]:
+        """The jobs of the given campaigns."""
+        c = jobs.c
+        query = (
+            sa.select(c.id, c.campaign_id, c.name, _str(c.job_type), _str(c.status), c.error)
+            .where(c.campaign_id.in_(list(campaign_ids)))
+            .order_by(c.id)
+        )
+        rows = self._read("job query", lambda conn: conn.execute(query).all())
+        return [JobRow(*row) for row in rows]
+
+    def emails_in_several_campaigns(self, campaign_ids: Sequence[str]) -> list[str]:
+        """Emails (compared lower-cased) that leads of more than one of the given campaigns share."""
+        email = sa.func.lower(leads.c.email)
+        query = (
+            sa.select(email)
+            .where(leads.c.campaign_id.in_(list(campaign_ids)), leads.c.email.is_not(None))
+            .group_by(email)
+            .having(sa.func.count(sa.distinct(leads.c.campaign_id)) > 1)
+            .order_by(email)
+        )
+        return self._read("shared email query", lambda conn: list(conn.execute(query).scalars()))
+
+    def enrich_jobs_per_lead(self, campaign_ids: Sequence[str]) -> dict[str, int]:
+        """For each lead of the campaigns, how many ENRICH_LEAD jobs are that lead's (0 for none)."""
+        return self._jobs_per_lead(campaign_ids, completed_only=False)
+
+    def completed_enrich_jobs_per_lead(self, campaign_ids: Sequence[str]) -> dict[str, int]:
+        """Like enrich_jobs_per_lead, counting only COMPLETED jobs."""
+        return self._jobs_per_lead(campaign_ids, completed_only=True)
+
+    def _jobs_per_lead(self, campaign_ids: Sequence[str], *, completed_only: bool) -> dict[str, int]:
+        # A job is the lead's when the lead points at it (enrichment_job_id is varchar, jobs.id integer:
+        # cast the integer side) or when it is named after the lead's email in the same campaign; the second
+        # link is what reveals a lead enriched twice, since enrichment_job_id only keeps the last job.
+        belongs = sa.or_(
+            sa.cast(jobs.c.id, sa.String()) == leads.c.enrichment_job_id,
+            jobs.c.description == sa.literal(ENRICH_DESCRIPTION_PREFIX, sa.String()) + leads.c.email,
+        )
+        on = [jobs.c.campaign_id == leads.c.campaign_id, _str(jobs.c.job_type) == ENRICH_LEAD, belongs]
+        if completed_only:
+            on.append(_str(jobs.c.status) == "COMPLETED")
+        query = (
+            sa.select(leads.c.id, sa.func.count(sa.distinct(jobs.c.id)))
+            .select_from(leads)
+            .outerjoin(jobs, sa.and_(*on))
+            .where(leads.c.campaign_id.in_(list(campaign_ids)))
+            .group_by(leads.c.id)
+        )
+        rows = self._read("jobs-per-lead query", lambda conn: conn.execute(query).all())
+        return {lead_id: int(n) for lead_id, n in rows}
+
+    # -- the one write -----------------------------------------------------------------------------------
+
+    def delete_run_data(
+        self, user_id: str | None, organization_id: str | None, campaign_ids: Sequence[str]
+    ) -> dict[str, int]:
+        """Delete exactly the run's rows, by id, in foreign-key order, in one transaction; return the counts.
+
+        A worker may still insert a job or lead for one of the campaigns while this runs; the foreign key then
+        fails the transaction, and it is retried a bounded number of times.
+        """
+        ids = list(campaign_ids)
+        steps: list[tuple[str, sa.Delete]] = []
+        if ids:
+            steps += [
+                ("jobs", sa.delete(jobs).where(jobs.c.campaign_id.in_(ids))),
+                ("leads", sa.delete(leads).where(leads.c.campaign_id.in_(ids))),
+                ("campaigns", sa.delete(campaigns).where(campaigns.c.id.in_(ids))),
+            ]
+        if organization_id is not None:
+            steps.append(
+                ("organizations", sa.delete(organizations).where(organizations.c.id == organization_id))
+            )
+        if user_id is not None:
+            steps.append(("users", sa.delete(users).where(users.c.id == user_id)))
+        counts = {name: 0 for name in ("jobs", "leads", "campaigns", "organizations", "users")}
+        for attempt in range(1, DELETE_ATTEMPTS + 1):
+            try:
+                with self._engine.begin() as conn:
+                    for name, statement in steps:
+                        counts[name] = conn.execute(statement).rowcount
+                return counts
+            except IntegrityError as exc:
+                if attempt == DELETE_ATTEMPTS:
+                    raise self._fail(f"cleanup ({DELETE_ATTEMPTS} attempts)", exc) from None
+                time.sleep(0.1 * attempt)  # let the concurrent insert commit, then delete it too
+            except SQLAlchemyError as exc:
+                raise self._fail("cleanup", exc) from None
+        return counts  # pragma: no cover - the loop returns or raises
