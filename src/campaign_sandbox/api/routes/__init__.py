@@ -1,0 +1,1 @@
+"""One router per platform router, plus the sandbox's fault control."""

@@ -1,0 +1,32 @@
+"""Sandbox settings: every number the sandbox uses, overridable by SANDBOX_* environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SandboxSettings(BaseSettings):
+    """Settings of one sandbox instance (env prefix ``SANDBOX_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="SANDBOX_", extra="ignore", frozen=True)
+
+    # None → a SQLite file in a fresh temporary directory.
+    database_url: str | None = None
+    # The platform's default secret; tokens are only meaningful to this instance anyway.
+    secret_key: str = "your-secret-key-here"
+    workers: int = Field(default=8, ge=1, le=64)
+    provider_latency_ms: int = Field(default=15, ge=0, le=60_000)
+    fetch_latency_ms: int = Field(default=50, ge=0, le=60_000)
+    # Max leads a fetch returns; None = the campaign's totalRecords.
+    lead_cap: int | None = Field(default=None, ge=0)
+    breaker_failure_threshold: int = Field(default=5, ge=1)
+    breaker_failure_window_s: float = Field(default=300.0, gt=0)
+    breaker_recovery_timeout_s: float = Field(default=60.0, ge=0)
+    breaker_success_threshold: int = Field(default=3, ge=1)
+    # Off unless asked for: the fault endpoint lets anyone break the providers.
+    fault_control: bool = False
+    # How long a provider in mode "hang" blocks before it fails.
+    hang_timeout_s: float = Field(default=30.0, gt=0)
+    # Extra delay of mode "slow" when the fault names no delay_ms.
+    slow_delay_ms: int = Field(default=500, ge=0)

@@ -1,0 +1,77 @@
+"""The FastAPI application: the platform's routers under /api/v1, its auth middleware, the fault control."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, StatementError
+
+from campaign_sandbox.api.middleware import AuthMiddleware
+from campaign_sandbox.api.routes import (
+    auth,
+    campaigns,
+    faults,
+    health,
+    jobs,
+    leads,
+    organizations,
+    queue_management,
+)
+from campaign_sandbox.core.config import SandboxSettings
+from campaign_sandbox.runtime import SandboxRuntime
+
+API_PREFIX = "/api/v1"
+log = logging.getLogger("campaign_sandbox")
+
+
+def create_app(
+    settings: SandboxSettings | None = None, clock: Callable[[], float] = time.monotonic
+) -> FastAPI:
+    """Build the app and its runtime (database opened and tables created now; workers start with the app).
+
+    Raises ``StoreError`` when the database is unusable.
+    """
+    settings = settings or SandboxSettings()
+    runtime = SandboxRuntime(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        runtime.start()
+        try:
+            yield
+        finally:
+            runtime.close()
+
+    app = FastAPI(
+        title="campaign-sandbox (fastapi-k8-proto stand-in)",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.settings = settings
+
+    app.include_router(health.router, prefix=f"{API_PREFIX}/health", tags=["health"])
+    app.include_router(auth.router, prefix=f"{API_PREFIX}/auth", tags=["auth"])
+    app.include_router(jobs.router, prefix=f"{API_PREFIX}/jobs", tags=["jobs"])
+    app.include_router(campaigns.router, prefix=f"{API_PREFIX}/campaigns", tags=["campaigns"])
+    app.include_router(organizations.router, prefix=f"{API_PREFIX}/organizations", tags=["organizations"])
+    app.include_router(leads.router, prefix=f"{API_PREFIX}/leads", tags=["leads"])
+    app.include_router(queue_management.router, prefix=f"{API_PREFIX}/queue-management", tags=["queue"])
+    if settings.fault_control:
+        app.include_router(faults.router, prefix="/sandbox", tags=["sandbox"])
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(StatementError)
+    async def _database_rejected(_request: Request, exc: Exception) -> JSONResponse:
+        # Input the database refuses (e.g. a NUL byte on PostgreSQL) is bad input, not a server error.
+        log.debug("database rejected a request: %s", exc)
+        return JSONResponse(status_code=400, content={"detail": "Invalid request data"})
+
+    # Added last, so it is the outermost middleware (it runs before routing, as on the platform).
+    app.add_middleware(AuthMiddleware, store=runtime.store, secret_key=settings.secret_key)
+    return app

@@ -1,0 +1,1 @@
+"""Request bodies (``requests``) and response helpers (``responses``)."""
