@@ -136,9 +136,12 @@ def fill(url: str) -> None:
         conn.execute(
             sa.text(
                 "INSERT INTO jobs (id, campaign_id, name, job_type, status, description)"
-                " VALUES (:id, :campaign, :name, :name, :status, :description)"
+                " VALUES (:id, :campaign, :name, :type, :status, :description)"
             ),
-            [{"id": i, "campaign": c, "name": n, "status": s, "description": d} for i, c, n, s, d in JOBS],
+            [
+                {"id": i, "campaign": c, "name": n, "type": n, "status": s, "description": d}
+                for i, c, n, s, d in JOBS
+            ],
         )
         conn.execute(
             sa.text(
