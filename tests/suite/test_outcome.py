@@ -1,0 +1,176 @@
+"""Verdict mapping, outcome words, and the abort functions on behave's real model objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from behave.model_type import Status
+from behave.parser import parse_feature
+
+from campaign_acceptance.errors import ServiceFailure
+from campaign_acceptance.model import BreakerReport, BreakerState, CampaignSnapshot
+from campaign_acceptance.outcome import (
+    ABORTED,
+    FAILED,
+    PASSED,
+    SKIPPED,
+    UNTESTED,
+    RunRecord,
+    ScenarioOutcome,
+    Verdict,
+    abort_before_start,
+    abort_tags,
+    apply_health_gate,
+    cannot_test,
+    decide_verdict,
+    on_step_done,
+    outcome_of,
+    outcomes_from_features,
+    scenario_key,
+    verdict_reason,
+)
+
+OPENAI_OPEN = BreakerState("openai", "open", 5, 5, True, "2025-01-01T00:00:00", "circuit_breaker_open")
+REPORT = BreakerReport("breaker openai is open (5/5 failures)", (OPENAI_OPEN,), (), 1.2, (OPENAI_OPEN,))
+
+
+def o(status: str, name: str = "s", evidence: BreakerReport | None = None) -> ScenarioOutcome:
+    return ScenarioOutcome(key=f"f.feature:{name}", feature="F", name=name, status=status, evidence=evidence)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "cannot", "expected"),
+    [
+        ([], None, Verdict.PASSED),
+        ([PASSED, PASSED], None, Verdict.PASSED),
+        ([PASSED, SKIPPED], None, Verdict.PASSED),
+        ([PASSED, FAILED], None, Verdict.FAILED),
+        ([PASSED, ABORTED], None, Verdict.SERVICE_FAILURE),
+        ([ABORTED, ABORTED, SKIPPED], None, Verdict.SERVICE_FAILURE),
+        ([ABORTED, FAILED], None, Verdict.FAILED),  # a real failure wins over an abort
+        ([], "database unreachable", Verdict.CANNOT_TEST),
+        ([UNTESTED, UNTESTED], "bad setting", Verdict.CANNOT_TEST),
+        ([PASSED], "late set-up failure", Verdict.FAILED),
+    ],
+)
+def test_verdict_mapping(statuses: list[str], cannot: str | None, expected: Verdict) -> None:
+    assert decide_verdict([o(s, str(i)) for i, s in enumerate(statuses)], cannot) is expected
+
+
+def test_interrupt_and_errors_outside_scenarios_are_failures() -> None:
+    assert decide_verdict([o(ABORTED)], interrupted=True) is Verdict.FAILED
+    assert decide_verdict([o(PASSED)], run_errors=1) is Verdict.FAILED
+    assert [int(v) for v in Verdict] == [0, 1, 2, 3]
+
+
+def test_verdict_reason_words() -> None:
+    aborted = [o(ABORTED, "a", REPORT), o(ABORTED, "b", REPORT)]
+    assert verdict_reason(Verdict.SERVICE_FAILURE, aborted) == (
+        "Stopped by a third-party service failure: openai breaker open (2 scenarios aborted)"
+    )
+    failed = [ScenarioOutcome("k", "F", "happy path", FAILED, reason="Then x: expected 5\nbut 3")]
+    assert verdict_reason(Verdict.FAILED, failed) == "1 scenario failed: happy path: Then x: expected 5"
+    assert verdict_reason(Verdict.CANNOT_TEST, [], "no db") == "Nothing could be tested: no db"
+    assert "Interrupted" in verdict_reason(Verdict.FAILED, [], interrupted=True)
+    assert verdict_reason(Verdict.PASSED, [o(PASSED)]) == "All 1 executed scenarios passed"
+
+
+def test_abort_tags_name_the_service_also_from_paused_campaign_messages() -> None:
+    assert abort_tags(REPORT) == ["aborted", "service.openai"]
+    paused = CampaignSnapshot("c", "C", "PAUSED", "Campaign paused: Service perplexity unavailable: x")
+    report = BreakerReport("1 campaign paused", (), (paused,))
+    assert abort_tags(report) == ["aborted", "service.perplexity"]
+
+
+FEATURE = """\
+Feature: F
+  Scenario: one
+    Given a
+    When b
+    Then c
+
+  Scenario Outline: many <n>
+    Given a <n>
+    Examples:
+      | n |
+      | 1 |
+      | 2 |
+"""
+
+
+def feature() -> Any:
+    return parse_feature(FEATURE, filename="features/f.feature")
+
+
+def test_gate_abort_skips_tags_and_records() -> None:
+    scenario = feature().scenarios[0]
+    record = RunRecord()
+    abort_before_start(scenario, REPORT, record)
+    assert scenario.status == Status.skipped
+    assert all(step.status == Status.skipped for step in scenario.steps)
+    assert "aborted" in scenario.tags and "service.openai" in scenario.tags
+    assert "openai is open" in scenario.skip_reason
+    abort = record.aborts[scenario_key(scenario)]
+    assert abort.phase == "gate" and abort.report is REPORT
+    out = outcome_of(scenario, record)
+    assert (out.status, out.phase, out.evidence) == (ABORTED, "gate", REPORT)
+
+
+def test_health_gate_warn_policy_goes_on_with_a_warning() -> None:
+    scenario = feature().scenarios[0]
+    record = RunRecord()
+    states = {"openai": OPENAI_OPEN, "apollo": BreakerState("apollo", "closed")}
+    assert apply_health_gate(scenario, states, "warn", record) is not None
+    assert not scenario.should_skip and record.aborts == {}
+    assert "openai" in record.warnings[0]
+    assert apply_health_gate(scenario, {"apollo": BreakerState("apollo", "closed")}, "abort", record) is None
+    apply_health_gate(scenario, states, "abort", record)
+    assert scenario.should_skip and scenario_key(scenario) in record.aborts
+
+
+def test_in_flight_abort_turns_the_error_into_a_skip() -> None:
+    scenario = feature().scenarios[0]
+    first, second, third = scenario.steps
+    first.status = Status.passed
+    second.status = Status.error
+    try:
+        raise ServiceFailure(REPORT)
+    except ServiceFailure as exc:
+        second.store_exception_context(exc)
+    record = RunRecord()
+    assert on_step_done(scenario, second, record) is True
+    assert (second.status, third.status) == (Status.skipped, Status.skipped)
+    assert scenario.status == Status.skipped and scenario.should_skip
+    assert "ABORTED" in second.error_message and "openai" in second.error_message
+    assert record.aborts[scenario_key(scenario)].phase == "in-flight"
+
+
+def test_other_errors_are_left_alone() -> None:
+    scenario = feature().scenarios[0]
+    step = scenario.steps[0]
+    step.status = Status.failed
+    step.store_exception_context(AssertionError("nope"))
+    assert on_step_done(scenario, step, RunRecord()) is False
+    assert step.status == Status.failed
+
+
+def test_cannot_test_records_one_line_and_aborts_the_run() -> None:
+    class Ctx:
+        reason: str | None = None
+
+        def abort(self, reason: str | None = None) -> None:
+            self.reason = reason
+
+    ctx, record = Ctx(), RunRecord()
+    cannot_test(ctx, ValueError("database unreachable\n  details nobody needs"), record)
+    assert record.cannot_test == "database unreachable"
+    assert ctx.reason == "cannot test: database unreachable"
+
+
+def test_outcomes_cover_outline_examples_with_unique_keys() -> None:
+    outcomes = outcomes_from_features([feature()], RunRecord(), run_aborted=True)
+    assert [x.name.split(" -- ")[0] for x in outcomes][1:] == ["many 1", "many 2"]
+    assert len({x.key for x in outcomes}) == 3
+    assert {x.status for x in outcomes} == {UNTESTED}
+    assert outcomes[0].reason == "not run: the run was stopped before it"

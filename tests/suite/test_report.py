@@ -1,0 +1,146 @@
+"""Report content: the JSON status file's keys and the HTML page (words, evidence, escaping, no secrets)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from campaign_acceptance.model import BreakerReport, BreakerState, CampaignSnapshot
+from campaign_acceptance.outcome import ScenarioOutcome, Verdict
+from campaign_acceptance.report import (
+    SCHEMA,
+    RunSummary,
+    redact_settings,
+    render_html,
+    summary_campaigns,
+    write_reports,
+)
+
+OPENAI = BreakerState("openai", "open", 5, 5, True, "2025-01-01T10:00:00", "circuit_breaker_open")
+APOLLO = BreakerState("apollo", "closed")
+PAUSED = CampaignSnapshot(
+    "c-1",
+    "Campaign <b>#1</b>",
+    "PAUSED",
+    "Campaign paused: Service openai unavailable: Circuit breaker opened for openai (failures: 5)",
+    20,
+)
+REPORT = BreakerReport("breaker openai is open (5/5 failures); 1 campaign paused", (OPENAI,), (PAUSED,), 0.8,
+                       (OPENAI, APOLLO))  # fmt: skip
+
+
+def summary() -> RunSummary:
+    return RunSummary(
+        verdict=Verdict.SERVICE_FAILURE,
+        reason="Stopped by a third-party service failure: openai breaker open (1 scenario aborted)",
+        scenarios=[
+            ScenarioOutcome("features/a.feature:3", "Concurrent", "happy <path>", "passed", duration_s=12.5),
+            ScenarioOutcome(
+                "features/a.feature:9",
+                "Concurrent",
+                "paused by breaker",
+                "aborted",
+                reason="aborted in flight (service failure): breaker openai is open (5/5 failures)",
+                tags=("aborted", "service.openai"),
+                duration_s=3.0,
+                evidence=REPORT,
+                phase="in-flight",
+            ),
+        ],
+        started_at=1_700_000_000.0,
+        finished_at=1_700_000_042.5,
+        settings={
+            "database_url": "postgresql://suite:s3cr3t-pw@db.example:5432/platform",
+            "admin_password": "hunter2",
+            "api_url": "http://127.0.0.1:8000",
+        },
+        campaigns=[PAUSED, CampaignSnapshot("c-2", "Campaign 2", "RUNNING", "Starting campaign process", 20)],
+        warnings=["database checks not run: no database URL configured"],
+    )
+
+
+def test_status_json_has_the_documented_keys(tmp_path: Path) -> None:
+    status, page = write_reports(tmp_path / "reports", summary())
+    data = json.loads(status.read_text())
+    assert list(data) == [
+        "schema",
+        "verdict",
+        "exit_code",
+        "reason",
+        "started_at",
+        "finished_at",
+        "duration_s",
+        "settings",
+        "counts",
+        "scenarios",
+        "aborts",
+        "campaigns",
+        "warnings",
+    ]
+    assert data["schema"] == SCHEMA
+    assert (data["verdict"], data["exit_code"], data["duration_s"]) == ("SERVICE_FAILURE", 2, 42.5)
+    assert data["counts"] == {"passed": 1, "failed": 0, "aborted": 1, "skipped": 0, "untested": 0, "total": 2}
+    aborted = data["scenarios"][1]
+    assert set(aborted) == {
+        "key",
+        "feature",
+        "name",
+        "status",
+        "reason",
+        "tags",
+        "duration_s",
+        "phase",
+        "evidence",
+    }
+    assert aborted["evidence"]["services"] == ["openai"]
+    assert aborted["evidence"]["breakers"][0]["failure_count"] == 5
+    assert data["aborts"][0]["evidence"]["paused_campaigns"][0]["status_message"].startswith(
+        "Campaign paused"
+    )
+    assert data["campaigns"]["counts"] == {"RUNNING": 1, "PAUSED": 1}
+    assert data["campaigns"]["items"][0]["status_message"] == PAUSED.status_message
+    assert data["started_at"] == "2023-11-14T22:13:20+00:00"
+    assert page.name == "report.html"
+
+
+def test_html_reads_in_words_and_shows_the_evidence() -> None:
+    page = render_html(summary())
+    assert "Stopped by a third-party service failure" in page
+    assert "openai breaker open" in page
+    assert "Why scenarios were aborted" in page
+    assert "5/5" in page and "circuit_breaker_open" in page
+    assert "Circuit breaker opened for openai (failures: 5)" in page  # the paused campaign's message
+    assert "1 RUNNING" in page and "1 PAUSED" in page
+    assert "took 42.5 s" in page
+
+
+def test_html_is_self_contained_and_escaped() -> None:
+    page = render_html(summary())
+    assert "<script" not in page and "http://" not in page.split("<h2>Settings</h2>")[0]
+    assert "<link" not in page and "src=" not in page
+    assert "happy &lt;path&gt;" in page and "happy <path>" not in page
+    assert "Campaign &lt;b&gt;#1&lt;/b&gt;" in page and "<b>#1</b>" not in page
+
+
+def test_no_password_or_token_is_ever_written(tmp_path: Path) -> None:
+    status, page = write_reports(tmp_path, summary())
+    for text in (status.read_text(), page.read_text()):
+        assert "s3cr3t-pw" not in text and "hunter2" not in text
+        assert "postgresql://suite:***@db.example:5432/platform" in text
+
+
+def test_redaction_rules() -> None:
+    assert redact_settings({"token": "abc", "api_token": "", "url": "https://u:p@h/x", "scale": "1.0"}) == {
+        "token": "***",
+        "api_token": "",
+        "url": "https://u:***@h/x",
+        "scale": "1.0",
+    }
+
+
+def test_cannot_test_page_and_last_snapshot_per_campaign() -> None:
+    page = render_html(RunSummary(Verdict.CANNOT_TEST, "Nothing could be tested: database unreachable"))
+    assert "Nothing could be tested" in page and "No scenario ran." in page
+    old = CampaignSnapshot("c", "C", "RUNNING")
+    new = CampaignSnapshot("c", "C", "PAUSED", "paused")
+    assert summary_campaigns([old, CampaignSnapshot("d", "D", "RUNNING"), new])[0] is new
