@@ -17,44 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from contract_shapes import SAMPLES_DIR
-from contract_support import Api
-
-SECRET_KEY = "contract-tests-secret-key-0123456789abcdef"
-
-
-def sandbox_settings(**overrides: Any) -> Any:
-    """Fast settings, with the platform's breaker numbers (5 failures / 300 s, 60 s, 3 successes)."""
-    try:
-        from campaign_sandbox.core.config import SandboxSettings
-    except ImportError as exc:  # the sandbox is written concurrently; say so plainly
-        pytest.fail(f"campaign_sandbox is not importable yet: {exc}", pytrace=False)
-    values: dict[str, Any] = {
-        "database_url": None,
-        "secret_key": SECRET_KEY,
-        "workers": 4,
-        "provider_latency_ms": 2,
-        "fetch_latency_ms": 30,
-        "lead_cap": None,
-        "breaker_failure_threshold": 5,
-        "breaker_failure_window_s": 300.0,
-        "breaker_recovery_timeout_s": 60.0,
-        "breaker_success_threshold": 3,
-        "fault_control": True,
-        "hang_timeout_s": 5.0,
-    }
-    values.update(overrides)
-    return SandboxSettings(**values)
-
-
-def start_sandbox(**overrides: Any) -> Any:
-    try:
-        from campaign_sandbox.server import SandboxServer
-    except ImportError as exc:
-        pytest.fail(f"campaign_sandbox.server is not importable yet: {exc}", pytrace=False)
-    server = SandboxServer(sandbox_settings(**overrides), host="127.0.0.1", port=0)
-    url = server.start(timeout=30.0)
-    assert url.startswith("http://127.0.0.1:"), url
-    return server
+from contract_support import Api, describe, start_sandbox, wait_until
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -114,3 +77,28 @@ def sandbox_factory() -> Iterator[Callable[..., Api]]:
 def fresh_api(sandbox_factory: Callable[..., Api]) -> Api:
     """An authenticated client of a sandbox of its own (for breaker, fault and bulk-pause tests)."""
     return sandbox_factory().signup_and_login()
+
+
+@pytest.fixture(scope="session")
+def started(api: Api, org: dict[str, Any]) -> dict[str, Any]:
+    """A campaign of the session's sandbox, started, whose fetch and enrichment have finished.
+
+    Returns ``{"campaign": <as created>, "start": <the start response>, "leads": [...], "jobs": [...]}``.
+    """
+    campaign = api.create_campaign(org["id"], name="Sample Campaign A", totalRecords=3)
+    start = api.post(f"/campaigns/{campaign['id']}/start", json={})
+    assert start.status_code == 200, describe(start)
+
+    def finished() -> dict[str, Any] | None:
+        jobs = api.jobs(campaign["id"])
+        fetch = [j for j in jobs if j["job_type"] == "FETCH_LEADS"]
+        if not fetch or fetch[0]["status"] != "COMPLETED":
+            return None
+        leads = api.leads(campaign["id"])
+        enrich = [j for j in jobs if j["job_type"] == "ENRICH_LEAD"]
+        done = [j for j in enrich if j["status"] in ("COMPLETED", "FAILED")]
+        if not leads or len(done) < len(leads):
+            return None
+        return {"campaign": campaign, "start": start, "leads": leads, "jobs": jobs}
+
+    return wait_until(finished, timeout_s=30, what=f"campaign {campaign['id']} fetched and enriched")

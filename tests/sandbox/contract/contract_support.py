@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import pytest
 import requests
 from contract_shapes import assert_same_shape, load_sample, path_template, sample_index
 
@@ -20,6 +21,8 @@ APOLLO_URL = (
 VALID_SERVICES_TEXT = "Valid services: ['perplexity', 'openai', 'apollo', 'instantly', 'millionverifier']"
 OPEN_REASON = "Circuit breaker OPEN for ThirdPartyService.{} - service unavailable"
 REQUEST_TIMEOUT_S = 15.0
+# The sandboxes of these tests sign tokens with this key, so tests can forge expired or foreign tokens.
+SECRET_KEY = "contract-tests-secret-key-0123456789abcdef"
 VALIDATION_KEYS = frozenset({"type", "loc", "msg", "input", "ctx", "url"})
 
 T = TypeVar("T")
@@ -89,7 +92,7 @@ class Api:
         org: dict[str, Any] = resp.json()
         return org
 
-    def create_campaign(self, organization_id: str, **overrides: Any) -> dict[str, Any]:
+    def create_campaign(self, organization_id: str, /, **overrides: Any) -> dict[str, Any]:
         body = campaign_body(organization_id, **overrides)
         resp = self.post("/campaigns/", json=body)
         assert resp.status_code == 201, describe(resp)
@@ -152,7 +155,7 @@ class Api:
         assert resp.status_code == 200, describe(resp)
 
 
-def campaign_body(organization_id: str, **overrides: Any) -> dict[str, Any]:
+def campaign_body(organization_id: str, /, **overrides: Any) -> dict[str, Any]:
     name = overrides.pop("name", f"Contract Campaign {uuid.uuid4().hex[:8]}")
     body: dict[str, Any] = {
         "name": name,
@@ -239,3 +242,41 @@ def assert_validation_error(
     if loc_prefix is not None:
         assert any(e["loc"][0] == loc_prefix for e in errors), describe(resp)
     return errors
+
+
+# --- sandboxes -----------------------------------------------------------------------------------
+
+
+def sandbox_settings(**overrides: Any) -> Any:
+    """Fast settings, with the platform's breaker numbers (5 failures / 300 s, 60 s, 3 successes)."""
+    try:
+        from campaign_sandbox.core.config import SandboxSettings
+    except ImportError as exc:  # the sandbox is written concurrently; say so plainly
+        pytest.fail(f"campaign_sandbox is not importable yet: {exc}", pytrace=False)
+    values: dict[str, Any] = {
+        "database_url": None,
+        "secret_key": SECRET_KEY,
+        "workers": 4,
+        "provider_latency_ms": 2,
+        "fetch_latency_ms": 30,
+        "lead_cap": None,
+        "breaker_failure_threshold": 5,
+        "breaker_failure_window_s": 300.0,
+        "breaker_recovery_timeout_s": 60.0,
+        "breaker_success_threshold": 3,
+        "fault_control": True,
+        "hang_timeout_s": 5.0,
+    }
+    values.update(overrides)
+    return SandboxSettings(**values)
+
+
+def start_sandbox(**overrides: Any) -> Any:
+    try:
+        from campaign_sandbox.server import SandboxServer
+    except ImportError as exc:
+        pytest.fail(f"campaign_sandbox.server is not importable yet: {exc}", pytrace=False)
+    server = SandboxServer(sandbox_settings(**overrides), host="127.0.0.1", port=0)
+    url = server.start(timeout=30.0)
+    assert url.startswith("http://127.0.0.1:"), url
+    return server
