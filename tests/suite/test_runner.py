@@ -1,0 +1,321 @@
+"""The runner and the abort mechanics, proven by running behave 1.3.3 for real on tiny generated projects.
+
+Each test writes a features directory (environment.py calling the outcome functions as the glue does, steps
+that log what ran), runs `python -m behave` in a subprocess, and checks the exit code, the JSON status
+file, behave's JUnit and JSON output, and which steps ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BEHAVE_INI = """\
+[behave]
+runner = campaign_acceptance.runner:VerdictRunner
+junit = true
+junit_directory = out/junit
+"""
+
+ENVIRONMENT = """\
+import os
+from campaign_acceptance.errors import DatabaseUnavailableError
+from campaign_acceptance.model import BreakerReport, BreakerState, CampaignSnapshot
+from campaign_acceptance.outcome import RunRecord, abort_before_start, cannot_test, on_step_done
+
+
+class World:
+    def __init__(self):
+        self.record = RunRecord(
+            reports_dir="out", settings={"database_url": "postgresql://suite:***@db/platform"}
+        )
+
+
+def openai_report():
+    b = BreakerState("openai", "open", 5, 5, True, "2025-01-01T10:00:00", "circuit_breaker_open")
+    c = CampaignSnapshot("c-1", "Campaign 1", "PAUSED", "Campaign paused: Service openai unavailable")
+    return BreakerReport("breaker openai is open (5/5 failures)", (b,), (c,), 0.4, (b,))
+
+
+def before_all(context):
+    context.world = World()
+    mode = os.environ.get("SUITE_MODE", "")
+    error = DatabaseUnavailableError("database postgresql://suite:***@db/platform cannot be queried")
+    if mode == "cannot-test":
+        cannot_test(context, error, context.world.record)
+    elif mode == "raise":
+        raise error
+
+
+def before_scenario(context, scenario):
+    if "breaker_open" in scenario.tags:  # stands in for the health gate finding a breaker open
+        abort_before_start(scenario, openai_report(), context.world.record)
+
+
+def after_step(context, step):
+    on_step_done(context.scenario, step, context.world.record)
+
+
+def after_scenario(context, scenario):
+    context.world.record.campaigns.append(openai_report().paused_campaigns[0])
+
+
+def after_all(context):
+    with open("after_all.ran", "w") as f:
+        f.write("yes")
+"""
+
+STEPS = """\
+import threading
+from behave import step
+from campaign_acceptance.errors import ServiceFailure
+from environment import openai_report
+
+
+def log(context, text):
+    with open("steps.log", "a") as f:
+        f.write(f"{context.scenario.name}: {text}\\n")
+
+
+@step("step {name} passes")
+def passes(context, name):
+    log(context, name)
+
+
+@step("the third-party service fails")
+def service_fails(context):
+    log(context, "service fails")
+    raise ServiceFailure(openai_report())
+
+
+@step("the product is wrong")
+def product_wrong(context):
+    log(context, "product wrong")
+    assert 2 + 2 == 5, "expected 5 leads enriched, found 4"
+
+
+@step("the run waits for Ctrl-C")
+def wait_for_interrupt(context):
+    log(context, "waiting")
+    with open("waiting", "w") as f:
+        f.write("yes")
+    threading.Event().wait(20)  # bounded: the test sends SIGINT long before
+"""
+
+
+def project(tmp_path: Path, **features: str) -> Path:
+    (tmp_path / "features" / "steps").mkdir(parents=True)
+    (tmp_path / "behave.ini").write_text(BEHAVE_INI)
+    (tmp_path / "features" / "environment.py").write_text(ENVIRONMENT)
+    # behave puts the features directory on sys.path, so the steps can import environment's helpers
+    (tmp_path / "features" / "steps" / "steps.py").write_text(STEPS)
+    for name, text in features.items():
+        (tmp_path / "features" / f"{name}.feature").write_text(textwrap.dedent(text))
+    return tmp_path
+
+
+def behave_cmd() -> list[str]:
+    return [sys.executable, "-m", "behave", "features", "-f", "json", "-o", "out/behave.json", "-f", "plain"]
+
+
+def env(mode: str = "") -> dict[str, str]:
+    return {**os.environ, "SUITE_MODE": mode, "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def run(root: Path, mode: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(behave_cmd(), cwd=root, env=env(mode), capture_output=True, text=True, timeout=60)
+
+
+def status(root: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((root / "out" / "status.json").read_text())
+    return data
+
+
+def steps_run(root: Path) -> list[str]:
+    log = root / "steps.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+HAPPY = """\
+    Feature: Happy
+      Scenario: all good
+        Given step one passes
+        Then step two passes
+
+      Scenario Outline: good for <n>
+        Given step <n> passes
+        Examples:
+          | n     |
+          | three |
+          | four  |
+"""
+
+ABORTS = """\
+    Feature: Breakers
+      Scenario: paused while running
+        Given step one passes
+        When the third-party service fails
+        Then step after-the-failure passes
+
+      @breaker_open
+      Scenario: gate finds a breaker open
+        Given step gated passes
+
+      Scenario: unaffected
+        Given step fine passes
+"""
+
+FAILS = """\
+    Feature: Product
+      Scenario: enrichment incomplete
+        Given step one passes
+        Then the product is wrong
+"""
+
+
+def test_all_passed_exits_0_with_outline_examples_counted(tmp_path: Path) -> None:
+    root = project(tmp_path, happy=HAPPY)
+    result = run(root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        result.stdout.rstrip().splitlines()[-1] == "verdict: PASSED (exit 0): All 3 executed scenarios passed"
+    )
+    data = status(root)
+    assert data["verdict"] == "PASSED" and data["counts"]["passed"] == 3
+    assert (root / "out" / "report.html").exists()
+    assert (root / "after_all.ran").exists()
+
+
+def test_aborts_only_exit_2_with_tags_reasons_and_remaining_steps_not_run(tmp_path: Path) -> None:
+    root = project(tmp_path, breakers=ABORTS)
+    result = run(root)
+    assert result.returncode == 2, result.stdout + result.stderr
+    last = result.stdout.rstrip().splitlines()[-1]
+    assert last.startswith(
+        "verdict: SERVICE_FAILURE (exit 2): Stopped by a third-party service failure: openai"
+    )
+    assert "Traceback" not in result.stdout + result.stderr
+
+    # the remaining step of the in-flight abort and every step of the gate abort did not run
+    assert steps_run(root) == [
+        "paused while running: one",
+        "paused while running: service fails",
+        "unaffected: fine",
+    ]
+
+    data = status(root)
+    by_name = {s["name"]: s for s in data["scenarios"]}
+    inflight, gated = by_name["paused while running"], by_name["gate finds a breaker open"]
+    assert (inflight["status"], inflight["phase"]) == ("aborted", "in-flight")
+    assert (gated["status"], gated["phase"]) == ("aborted", "gate")
+    assert by_name["unaffected"]["status"] == "passed"
+    assert inflight["evidence"]["services"] == ["openai"]
+    assert inflight["evidence"]["paused_campaigns"][0]["status_message"] == (
+        "Campaign paused: Service openai unavailable"
+    )
+    assert {"aborted", "service.openai"} <= set(gated["tags"])
+    assert [a["phase"] for a in data["aborts"]] == ["in-flight", "gate"]
+    assert data["campaigns"]["counts"] == {"PAUSED": 1}
+
+    # JUnit keeps the reason on <skipped message=...>
+    suite = ET.parse(next((root / "out" / "junit").glob("TESTS-*.xml"))).getroot()
+    skipped = {
+        case.get("name"): case.find("skipped")
+        for case in suite.iter("testcase")
+        if case.find("skipped") is not None
+    }
+    assert set(skipped) == {"paused while running", "gate finds a breaker open"}
+    for element in skipped.values():
+        assert element is not None and element.get("type") == "aborted"
+        assert "breaker openai is open (5/5 failures)" in (element.get("message") or "")
+    assert suite.get("failures") == "0" and suite.get("errors") == "0"
+
+    # behave's own JSON formatter shows the tags (so does tag selection: scenario.tags is behave's list)
+    elements = json.loads((root / "out" / "behave.json").read_text())[0]["elements"]
+    tags = {e["name"]: e["tags"] for e in elements}
+    assert tags["paused while running"] == ["aborted", "service.openai"]
+    assert tags["gate finds a breaker open"] == ["breaker_open", "aborted", "service.openai"]
+    assert tags["unaffected"] == []
+
+    # console: the abort is announced on the real stderr while the run goes on
+    assert "ABORTED paused while running: aborted in flight" in result.stderr
+    html = (root / "out" / "report.html").read_text()
+    assert "Why scenarios were aborted" in html and "suite:***@db" in html
+
+
+def test_a_real_failure_wins_over_an_abort_exit_1(tmp_path: Path) -> None:
+    root = project(tmp_path, breakers=ABORTS, product=FAILS)
+    result = run(root)
+    assert result.returncode == 1, result.stdout + result.stderr
+    data = status(root)
+    assert data["verdict"] == "FAILED"
+    assert data["counts"]["failed"] == 1 and data["counts"]["aborted"] == 2
+    failed = next(s for s in data["scenarios"] if s["status"] == "failed")
+    assert failed["reason"] == "Then the product is wrong: expected 5 leads enriched, found 4"
+    assert "1 scenario failed: enrichment incomplete" in result.stdout.rstrip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("mode", ["cannot-test", "raise"])
+def test_cannot_test_exits_3_with_one_line_and_no_scenario(tmp_path: Path, mode: str) -> None:
+    root = project(tmp_path, happy=HAPPY)
+    result = run(root, mode)
+    output = result.stdout + result.stderr
+    assert result.returncode == 3, output
+    assert "Traceback" not in output and "HOOK-ERROR" not in output
+    assert output.count("cannot test: ") == 1
+    assert "ABORTED: By user" not in output
+    assert steps_run(root) == []
+    assert (root / "after_all.ran").exists()  # cleanup still happens
+    data = status(root)
+    assert data["verdict"] == "CANNOT_TEST" and data["exit_code"] == 3
+    assert "cannot be queried" in data["reason"]
+    assert {s["status"] for s in data["scenarios"]} == {"untested"}
+    assert (
+        result.stdout.rstrip().splitlines()[-1].startswith("verdict: CANNOT_TEST (exit 3): Nothing could be")
+    )
+
+
+def test_ctrl_c_runs_after_all_and_exits_1(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        wait="""\
+        Feature: Long
+          Scenario: waiting
+            Given the run waits for Ctrl-C
+          Scenario: never reached
+            Given step later passes
+        """,
+    )
+    proc = subprocess.Popen(
+        behave_cmd(), cwd=root, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        marker = root / "waiting"
+        for _ in range(200):  # up to ~10 s for behave to reach the step
+            if marker.exists() or proc.poll() is not None:
+                break
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=0.05)
+        assert marker.exists(), "behave never reached the waiting step"
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 1, stdout + stderr
+    assert (root / "after_all.ran").exists()
+    assert steps_run(root) == ["waiting: waiting"]
+    data = status(root)
+    assert data["verdict"] == "FAILED" and data["reason"].startswith("Interrupted")
+    assert {s["name"]: s["status"] for s in data["scenarios"]}["never reached"] == "untested"
