@@ -98,6 +98,12 @@ class _HttpBase:
         self.timeout = timeout
         self._session = _session(retries, backoff_s)
         self._secrets: set[str] = set()
+        # HTTP answers received, redirects included (urllib3's retries are not seen): the monitor's budget.
+        self.request_count = 0
+        self._session.hooks["response"].append(self._count)
+
+    def _count(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self.request_count += 1
 
     def _remember_secret(self, secret: str) -> None:
         if len(secret) >= 6:  # shorter strings would blank out ordinary words of an excerpt

@@ -206,6 +206,14 @@ def test_list_campaigns_walks_every_page(client: PlatformClient, script: Script)
     ]
 
 
+def test_request_count_counts_answers(client: PlatformClient, script: Script) -> None:
+    script.on("GET", "/api/v1/campaigns/c1", Answer(200, {"status": "success", "data": {"id": "c1"}}))
+    before = client.request_count
+    client.get_campaign("c1")
+    client.get_campaign("c1")
+    assert client.request_count == before + 2
+
+
 def test_list_jobs_and_leads_filter_by_campaign(client: PlatformClient, script: Script) -> None:
     one_page = {"total": 1, "page": 1, "per_page": 100, "pages": 1}
     script.on(
