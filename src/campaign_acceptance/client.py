@@ -412,5 +412,5 @@ class FaultControl(_HttpBase):
         return self._object("POST", self._faults_url(), json=payload)
 
     def heal_all(self) -> Any:
-        """Every service back to ``ok``; returns what the sandbox answered (the list of entries)."""
+        """Every service back to ``ok``; returns the sandbox's answer (the faults after healing)."""
         return self._call("DELETE", self._faults_url())
