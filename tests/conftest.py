@@ -14,6 +14,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pgserver import PgServer, PgUnavailable
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # The platform's default secret is 20 bytes; PyJWT warns about it on every token (the sandbox mutes this
+    # itself, but pytest resets warning filters per test).
+    config.addinivalue_line("filterwarnings", "ignore::jwt.warnings.InsecureKeyLengthWarning")
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A ``postgresql+psycopg://`` URL of an empty database.

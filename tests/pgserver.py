@@ -58,7 +58,9 @@ class PgServer:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
         if result.returncode != 0:
-            raise RuntimeError(f"{' '.join(args[:2])} failed: {(result.stderr or result.stdout).strip()[-500:]}")
+            raise RuntimeError(
+                f"{' '.join(args[:2])} failed: {(result.stderr or result.stdout).strip()[-500:]}"
+            )
         return result
 
     def start(self) -> str:
@@ -66,14 +68,23 @@ class PgServer:
             str(self.bindir / "initdb"), "-D", str(self.datadir), "-A", "trust", "-U", "postgres",
             "-E", "UTF8", "--no-sync",
         )  # fmt: skip
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self._root} -c fsync=off -c max_connections=100"
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self._root} -c fsync=off -c max_connections=100"
+        )
         self._run(
             str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self._root / "log"),
             "-o", options, "-w", "-t", "30", "start",
         )  # fmt: skip
         self._started = True
         self._run(
-            str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", self.database
+            str(self.bindir / "createdb"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            self.database,
         )
         return self.url
 

@@ -23,7 +23,9 @@ def enrichment_facts(database_url: str, campaign_ids: list[str]) -> EnrichmentFa
     try:
         with engine.connect() as conn:
             leads = conn.execute(
-                text("SELECT id, enrichment_job_id, email FROM leads WHERE campaign_id IN :ids").bindparams(ids),
+                text("SELECT id, enrichment_job_id, email FROM leads WHERE campaign_id IN :ids").bindparams(
+                    ids
+                ),
                 {"ids": campaign_ids},
             ).all()
             jobs = conn.execute(

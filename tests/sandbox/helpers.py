@@ -59,7 +59,9 @@ class Client:
         login = self.http.post("/api/v1/auth/login", json={"email": email, "password": password})
         assert login.status_code == 200, login.text
         self.http.headers["Authorization"] = f"Bearer {login.json()['token']['access_token']}"
-        org = self.http.post("/api/v1/organizations/", json={"name": "Test org", "description": "sandbox tests"})
+        org = self.http.post(
+            "/api/v1/organizations/", json={"name": "Test org", "description": "sandbox tests"}
+        )
         assert org.status_code == 201, org.text
         self.org_id: str = org.json()["id"]
 
@@ -68,7 +70,9 @@ class Client:
 
     def call(self, method: str, path: str, expect: int = 200, **kwargs: Any) -> Any:
         response = self.http.request(method, f"/api/v1{path}", **kwargs)
-        assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text[:500]}"
+        assert response.status_code == expect, (
+            f"{method} {path}: {response.status_code} {response.text[:500]}"
+        )
         return response.json()
 
     def create_campaign(self, total: int, name: str = "campaign") -> str:

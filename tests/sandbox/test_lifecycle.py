@@ -43,7 +43,9 @@ def test_ten_campaigns_of_twenty_leads_complete_with_every_lead_enriched_once(
     assert all(lead["instantly_lead_record"] and lead["email_copy_gen_results"] for lead in leads)
 
 
-def _pair(leads: list[dict[str, Any]], jobs: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+def _pair(
+    leads: list[dict[str, Any]], jobs: list[dict[str, Any]]
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     by_email = {j["description"].removeprefix("Enrich lead "): j for j in jobs}
     return [(lead, by_email[lead["email"]]) for lead in leads]
 
@@ -82,7 +84,13 @@ def test_start_checks_url_and_count_and_keeps_the_campaign_created(make_sandbox:
              (5, "https://example.com/", "Invalid Apollo search URL format"),
              (5, "https://app.apollo.io/<x>", "URL contains invalid characters")]  # fmt: skip
     for total, url, message in cases:
-        body = {"name": "c", "organization_id": client.org_id, "fileName": "f", "totalRecords": total, "url": url}
+        body = {
+            "name": "c",
+            "organization_id": client.org_id,
+            "fileName": "f",
+            "totalRecords": total,
+            "url": url,
+        }
         cid = client.call("POST", "/campaigns/", 201, json=body)["data"]["id"]
         assert client.call("POST", f"/campaigns/{cid}/start", 400, json={}) == {"detail": message}
         assert client.campaign(cid)["status"] == "CREATED"
