@@ -69,7 +69,8 @@ class PgServer:
             "-E", "UTF8", "--no-sync",
         )  # fmt: skip
         options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self._root} -c fsync=off -c max_connections=100"
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self._root} "
+            "-c fsync=off -c max_connections=100"
         )
         self._run(
             str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self._root / "log"),
