@@ -309,7 +309,10 @@ class DatabaseProbe:
     # -- the one write -----------------------------------------------------------------------------------
 
     def delete_run_data(
-        self, user_id: str | None, organization_id: str | None, campaign_ids: Sequence[str]
+        self,
+        user_id: str | None,
+        organization_ids: str | Sequence[str] | None,
+        campaign_ids: Sequence[str],
     ) -> dict[str, int]:
         """Delete exactly the run's rows, by id, in foreign-key order, in one transaction; return the counts.
 
@@ -324,10 +327,10 @@ class DatabaseProbe:
                 ("leads", sa.delete(leads).where(leads.c.campaign_id.in_(ids))),
                 ("campaigns", sa.delete(campaigns).where(campaigns.c.id.in_(ids))),
             ]
-        if organization_id is not None:
-            steps.append(
-                ("organizations", sa.delete(organizations).where(organizations.c.id == organization_id))
-            )
+        # A run makes one organization per scenario; one id alone is accepted too.
+        org_ids = [organization_ids] if isinstance(organization_ids, str) else list(organization_ids or ())
+        if org_ids:
+            steps.append(("organizations", sa.delete(organizations).where(organizations.c.id.in_(org_ids))))
         if user_id is not None:
             steps.append(("users", sa.delete(users).where(users.c.id == user_id)))
         counts = {name: 0 for name in ("jobs", "leads", "campaigns", "organizations", "users")}

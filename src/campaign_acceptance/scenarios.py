@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 
 from hamcrest import (
     assert_that,
@@ -21,24 +22,22 @@ from hamcrest import (
     less_than,
 )
 
-from campaign_acceptance import gate
 from campaign_acceptance.errors import ConfigurationError, ServiceFailure
 from campaign_acceptance.matchers import (
     campaign_with_status,
     every_lead_enriched_once,
     no_shared_emails,
 )
-from campaign_acceptance.model import CLOSED, SERVICES
-from campaign_acceptance.monitor import ApiDbSource, Monitor, RealClock
-from campaign_acceptance.world import CampaignUnderTest, Session, World
+from campaign_acceptance.model import CLOSED, SERVICES, CampaignSnapshot
+from campaign_acceptance.monitor import ApiDbSource, Monitor, RealClock, breaker_report, snapshot_from_api
+from campaign_acceptance.progress import ConsoleProgress
+from campaign_acceptance.world import CampaignUnderTest, GateDecision, Session, World
 
-# A search URL the platform's start validation accepts (it only checks the prefix and some characters).
-APOLLO_SEARCH_URL = (
-    "https://app.apollo.io/#/people?contactEmailStatusV2%5B%5D=verified"
-    "&personTitles%5B%5D=CEO&personTitles%5B%5D=Founder&page=1"
-)
-# How long each sandbox enrichment is held back while a scenario needs campaigns to stay RUNNING.
-HOLD_ENRICHMENT_MS = 400
+# While a scenario needs campaigns to stay RUNNING, the sandbox's first provider holds each enrichment
+# back this long: no lead can reach a later service (or finish) before the scenario acts, which takes
+# well under a second after the campaigns are started.
+HOLD_ENRICHMENT_MS = 3000
+HOLD_SERVICE = "millionverifier"
 
 
 def _service(name: str) -> str:
@@ -78,11 +77,11 @@ def fresh_tenant(world: World) -> None:
         RealClock(),
         poll_interval_s=settings.poll_interval_s,
         max_interval_s=settings.poll_max_interval_s,
-        progress=world.progress_sink(),
+        progress=ConsoleProgress(enabled=settings.progress),
     )
 
 
-def start_campaigns(world: World, campaigns: int, leads: int) -> None:
+def start_campaigns(world: World, campaigns: int, leads: int, mode: str | None = None) -> None:
     """Create and start campaigns; sequentially (each waits for its lead fetch) unless configured otherwise.
 
     The platform's test lead source hands leads out of one shared pool, so its team starts campaigns one
@@ -92,6 +91,8 @@ def start_campaigns(world: World, campaigns: int, leads: int) -> None:
     settings = session.settings
     count, per_campaign = _scaled(session, campaigns, leads)
     monitor = _monitor(world)
+    deadline = settings.fetch_deadline_s
+    mode = mode or settings.start_mode
     assert scenario.organization_id is not None
     for number in range(1, count + 1):
         name = f"{settings.run_id} campaign {number} of {count}"
@@ -101,16 +102,16 @@ def start_campaigns(world: World, campaigns: int, leads: int) -> None:
             per_campaign,
             description=f"Acceptance run {settings.run_id}",
             file_name=f"{settings.run_id}-{number}.csv",
-            url=APOLLO_SEARCH_URL,
         )
         campaign_id = str(created["id"])
         session.campaign_ids.append(campaign_id)
         scenario.campaigns.append(CampaignUnderTest(campaign_id, name, per_campaign))
         session.client.start_campaign(campaign_id)
-        if settings.start_mode == "sequential":
-            scenario.last_observation = monitor.wait_for_fetch(scenario.campaign_ids, settings.fetch_deadline_s)
-    if settings.start_mode == "concurrent":
-        scenario.last_observation = monitor.wait_for_fetch(scenario.campaign_ids, settings.fetch_deadline_s)
+        if mode == "sequential":
+            # Waiting on every campaign started so far keeps the earlier ones watched for pauses too.
+            scenario.last_observation = monitor.wait_for_fetch(scenario.campaign_ids, deadline)
+    if mode == "concurrent":
+        scenario.last_observation = monitor.wait_for_fetch(scenario.campaign_ids, deadline)
     _remember_leads(world)
 
 
@@ -125,15 +126,15 @@ def _remember_leads(world: World) -> None:
 def start_running_campaigns(world: World, campaigns: int, leads: int) -> None:
     """Campaigns that are still enriching when the scenario acts on them.
 
-    Where fault control exists (the sandbox), enrichment is slowed for the scenario so it cannot finish
-    before the pause; a real stack is slow enough on its own, and the check below says so if it was not.
+    They are started all at once (the order of fetches does not matter here). Where fault control exists
+    (the sandbox) enrichment is held back until the scenario acts (see _release_hold); a real stack is slow
+    enough on its own, and the check below says so if it was not.
     """
-    session = world.session
-    faults = session.faults
+    faults = world.session.faults
     if faults is not None:
-        faults.set("instantly", "slow", delay_ms=HOLD_ENRICHMENT_MS)
-        world.scenario.cleanups.append(("heal instantly", lambda: faults.set("instantly", "ok")))
-    start_campaigns(world, campaigns, leads)
+        faults.set(HOLD_SERVICE, "slow", delay_ms=HOLD_ENRICHMENT_MS)
+        world.scenario.cleanups.append((f"heal {HOLD_SERVICE}", _release_hold_action(world)))
+    start_campaigns(world, campaigns, leads, mode="concurrent")
     observation = _monitor(world).observe_once(world.scenario.campaign_ids)
     statuses = {c.id: c.status for c in observation.campaigns.values()}
     finished = [c.name for c in world.scenario.campaigns if statuses.get(c.id) != "RUNNING"]
@@ -142,6 +143,18 @@ def start_running_campaigns(world: World, campaigns: int, leads: int) -> None:
         empty(),
         "campaigns must still be running for this scenario; these were not (use more leads on a fast stack)",
     )
+
+
+def _release_hold_action(world: World) -> Callable[[], object]:
+    faults = world.session.faults
+    assert faults is not None
+    return lambda: faults.set(HOLD_SERVICE, "ok")
+
+
+def _release_hold(world: World) -> None:
+    """Once the scenario has acted, enrichment may run at full speed again (it is bounded either way)."""
+    if world.session.faults is not None:
+        _release_hold_action(world)()
 
 
 def check_every_fetch_found_leads(world: World) -> None:
@@ -182,6 +195,10 @@ def _current_campaigns(world: World) -> dict[str, dict[str, object]]:
     return {str(c["id"]): c for c in listed if str(c["id"]) in set(scenario.campaign_ids)}
 
 
+def _current_snapshots(world: World) -> list[CampaignSnapshot]:
+    return [snapshot_from_api(c) for c in _current_campaigns(world).values()]
+
+
 def check_no_campaign_paused_or_failed(world: World) -> None:
     current = _current_campaigns(world)
     bad = {
@@ -203,14 +220,15 @@ def check_database_agrees_with_api(world: World) -> None:
     session, scenario = world.session, world.scenario
     probe = session.probe
     if probe is None:
-        world.note_unchecked("database checks not run: no database URL configured")
+        # Said in every report rather than passed silently.
+        world.record.warnings.append(f"{scenario.name}: database checks not run: no database URL configured")
         return
     ids = scenario.campaign_ids
     api = _current_campaigns(world)
     rows = {row.id: row for row in probe.campaigns(ids)}
     assert_that(sorted(rows), equal_to(sorted(ids)), "campaign rows in the database")
-    for campaign_id, campaign in api.items():
-        assert_that(rows[campaign_id].status, equal_to(campaign["status"]), f"status of {campaign['name']}")
+    for campaign_id, listed in api.items():
+        assert_that(rows[campaign_id].status, equal_to(listed["status"]), f"status of {listed['name']}")
     lead_rows = probe.leads(ids)
     for campaign in scenario.campaigns:
         emails = {row.email for row in lead_rows if row.campaign_id == campaign.id and row.email}
@@ -242,9 +260,16 @@ def check_every_lead_enriched_exactly_once(world: World) -> None:
 # --- breakers ------------------------------------------------------------------------------------
 
 
+def _gate(world: World) -> GateDecision:
+    states = world.session.client.breakers()
+    if all(b.closed for b in states.values()):
+        return GateDecision(abort=False, report=None)
+    return GateDecision(abort=True, report=breaker_report(states))
+
+
 def ensure_every_breaker_closed(world: World) -> None:
     """Scenarios that trip breakers start from all closed; under the warn policy an open one still aborts."""
-    decision = gate.check(world.session.client)
+    decision = _gate(world)
     if decision.report is not None:
         raise ServiceFailure(decision.report)
 
@@ -263,6 +288,7 @@ def operator_pauses_service(world: World, service: str) -> None:
     svc = _service(service)
     session.client.pause_service(svc, f"operator pause by acceptance run {session.settings.run_id}")
     world.scenario.cleanups.append((f"resume {svc}", lambda: session.client.resume_service(svc)))
+    _release_hold(world)
 
 
 def operator_resumes_service(world: World, service: str) -> None:
@@ -282,6 +308,7 @@ def make_service_fail(world: World, service: str) -> None:
         session.client.resume_service(svc)
 
     world.scenario.cleanups.append((f"heal {svc}", heal))
+    _release_hold(world)
 
 
 def wait_until_breaker_open(world: World, service: str) -> None:
@@ -303,8 +330,12 @@ def wait_until_campaigns_paused(world: World, service: str) -> None:
     scenario.pause_wait_s = monitor.clock.now() - started
     scenario.report = report
     paused = {c.id: c for c in report.paused_campaigns}
-    for campaign in scenario.campaigns:
-        assert_that(campaign.id, is_in(paused), f"{campaign.name} is paused")
+    # A campaign that finished before the trip was not running any more (only the sandbox finishes them).
+    finished = {c.id for c in _current_snapshots(world) if c.status == "COMPLETED"}
+    running = [c for c in scenario.campaigns if c.id not in finished]
+    assert_that(len(running), greater_than(0), "campaigns of the run still running when the service failed")
+    for campaign in running:
+        assert_that(campaign.id, is_in(list(paused)), f"{campaign.name} is paused")
         assert_that(
             (paused[campaign.id].status_message or "").lower(),
             contains_string(svc),
@@ -325,7 +356,7 @@ def check_report_names_service(world: World, service: str) -> None:
     report = scenario.report or (scenario.gate.report if scenario.gate else None)
     assert report is not None, "no breaker report was produced in this scenario"
     breakers = {b.service: b for b in report.breakers}
-    assert_that(svc, is_in(breakers), "services named by the breaker report")
+    assert_that(svc, is_in(list(breakers)), "services named by the breaker report")
     breaker = breakers[svc]
     assert_that(breaker.state, is_in(["open", "half_open"]), f"state of {svc}")
     assert_that(breaker.failure_threshold, greater_than(0), f"failure threshold of {svc}")
@@ -338,7 +369,7 @@ def check_report_lists_paused_campaigns(world: World) -> None:
     assert report is not None, "no breaker report was produced in this scenario"
     listed = {c.id: c for c in report.paused_campaigns}
     for campaign in world.scenario.campaigns:
-        assert_that(campaign.id, is_in(listed), f"{campaign.name} listed in the breaker report")
+        assert_that(campaign.id, is_in(list(listed)), f"{campaign.name} listed in the breaker report")
         assert_that(listed[campaign.id], campaign_with_status("PAUSED", message_containing="paused"))
     assert_that(report.render_text(), contains_string(world.scenario.campaigns[0].name))
 
@@ -356,7 +387,7 @@ def heal_service_and_resume_campaigns(world: World, service: str) -> None:
 
 
 def run_health_gate(world: World) -> None:
-    world.scenario.gate = gate.check(world.session.client)
+    world.scenario.gate = _gate(world)
 
 
 def check_gate_would_abort(world: World) -> None:

@@ -1,0 +1,209 @@
+"""What each behave hook does; features/environment.py calls exactly one function per hook.
+
+- start_run (before_all): settings, target (or the embedded sandbox), database, fault control, the run's user.
+  Anything unusable is a CannotTestError: one line, no scenario runs, exit 3.
+- begin_scenario (before_scenario): a fresh scenario state, capability skips, the health gate.
+- step_done (after_step): a ServiceFailure raised by a step becomes an in-flight abort.
+- end_scenario (after_scenario): undo what the scenario changed (paused services, faults), keep its
+  campaigns' final statuses for the reports.
+- finish_run (after_all, also after Ctrl-C): delete what the run created, by id; stop the sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import time
+from typing import Any
+
+from campaign_acceptance.client import FaultControl, PlatformClient
+from campaign_acceptance.database import DatabaseProbe
+from campaign_acceptance.errors import (
+    ApiError,
+    CannotTestError,
+    ConfigurationError,
+    SuiteError,
+    TargetUnreachableError,
+)
+from campaign_acceptance.monitor import snapshot_from_api
+from campaign_acceptance.outcome import RunRecord, apply_health_gate, cannot_test, on_step_done
+from campaign_acceptance.settings import Settings, settings_from_behave
+from campaign_acceptance.world import ScenarioState, Session, TenantUser, World, world_of
+from campaign_sandbox.core.config import SandboxSettings
+from campaign_sandbox.server import SandboxServer, SandboxStartError
+
+# The platform only lets whitelisted addresses sign up; this domain is whitelisted for tests.
+SIGNUP_DOMAIN = "hellacooltestingdomain.pizza"
+SANDBOX_START_TIMEOUT_S = 30.0
+
+
+def _say(line: str) -> None:
+    """Hooks run with stdout captured by behave; the real stderr stays visible."""
+    stream = sys.__stderr__
+    if stream is not None:
+        print(line, file=stream, flush=True)
+
+
+# --- before_all ----------------------------------------------------------------------------------------
+
+
+def start_run(context: Any) -> None:
+    record = RunRecord(started_at=time.time())
+    world = World(record=record)
+    context.world = world  # root layer: the runner reads the record after the run
+    try:
+        settings = settings_from_behave(context.config, os.environ)
+        record.settings = settings.redacted()
+        record.reports_dir = str(settings.reports_dir)
+        world.session_ = open_session(settings)
+    except CannotTestError as error:
+        cannot_test(context, error, record)
+
+
+def open_session(settings: Settings) -> Session:
+    """Connect to everything the run needs, or raise CannotTestError saying what is unusable."""
+    sandbox = _start_sandbox(settings) if settings.api_url is None else None
+    try:
+        api_url = sandbox.url if sandbox else settings.api_url
+        assert api_url is not None
+        database_url = settings.database_url or (sandbox.database_url if sandbox else None)
+        fault_url = settings.fault_control_url or (sandbox.url if sandbox else None)
+        client = PlatformClient(api_url, settings.request_timeout_s)
+        try:
+            client.health()
+        except ApiError as error:
+            raise TargetUnreachableError(f"the platform at {api_url} cannot be reached: {error}") from None
+        probe = DatabaseProbe(database_url) if database_url else None
+        if probe is not None:
+            probe.ping()
+        faults = FaultControl(fault_url, settings.request_timeout_s) if fault_url else None
+        if faults is not None:
+            try:
+                faults.faults()
+            except ApiError as error:
+                raise ConfigurationError(f"fault control at {fault_url} is unusable: {error}") from None
+        user = _sign_up(client, settings.run_id)
+        target = "embedded sandbox" if sandbox else api_url
+        database = "its database" if probe else "no database"
+        _say(f"run {settings.run_id}: testing {target} with {database}")
+        return Session(settings, client, probe, faults, user, sandbox=sandbox)
+    except BaseException:
+        if sandbox is not None:
+            sandbox.stop()
+        raise
+
+
+def _start_sandbox(settings: Settings) -> SandboxServer:
+    try:
+        sandbox_settings = SandboxSettings(
+            database_url=settings.sandbox_database_url,
+            workers=settings.sandbox_workers,
+            fault_control=True,
+        )
+        server = SandboxServer(sandbox_settings)
+        server.start(timeout=SANDBOX_START_TIMEOUT_S)
+    except (SandboxStartError, ValueError) as error:
+        raise TargetUnreachableError(f"the embedded sandbox did not start: {error}") from None
+    return server
+
+
+def _sign_up(client: PlatformClient, run_id: str) -> TenantUser:
+    email = f"{run_id}@{SIGNUP_DOMAIN}"
+    # Meets the platform's rules (a letter, a digit, one of its special characters); never printed.
+    password = f"Aa1!{secrets.token_hex(12)}"
+    try:
+        user = client.signup(email, password)
+        client.login(email, password)
+    except ApiError as error:
+        raise TargetUnreachableError(f"cannot sign up the run's user {email}: {error}") from None
+    return TenantUser(email=email, user_id=str(user["id"]), password=password)
+
+
+# --- scenarios -----------------------------------------------------------------------------------------
+
+CAPABILITIES = {
+    "needs_fault_control": ("faults", "needs fault control: set fault_control_url (the sandbox has its own)"),
+    "needs_database": ("probe", "needs the platform's database: set database_url"),
+}
+
+
+def begin_scenario(context: Any, scenario: Any) -> None:
+    world = world_of(context)
+    world.scenario = ScenarioState(name=scenario.name)
+    session = world.session_
+    if session is None:
+        return
+    tags = set(scenario.effective_tags)
+    for tag, (attribute, reason) in CAPABILITIES.items():
+        if tag in tags and getattr(session, attribute) is None:
+            scenario.skip(reason=reason)
+            return
+    apply_health_gate(scenario, session.client.breakers(), session.settings.health_gate, world.record)
+
+
+def step_done(context: Any, step: Any) -> None:
+    on_step_done(context.scenario, step, world_of(context).record)
+
+
+def end_scenario(context: Any, scenario: Any) -> None:
+    world = world_of(context)
+    state, session = world.scenario, world.session_
+    # Undo in reverse order, every one of them even if one fails: a breaker left open would abort
+    # every later scenario at the gate.
+    for what, undo in reversed(state.cleanups):
+        try:
+            undo()
+        except SuiteError as error:
+            world.record.warnings.append(f"{scenario.name}: could not {what}: {error}")
+            _say(f"warning: {scenario.name}: could not {what}: {error}")
+    state.cleanups.clear()
+    if session is not None and state.organization_id is not None:
+        try:
+            listed = session.client.list_campaigns(state.organization_id)
+        except ApiError as error:
+            world.record.warnings.append(f"{scenario.name}: final campaign statuses unknown: {error}")
+        else:
+            world.record.campaigns.extend(snapshot_from_api(c) for c in listed)
+
+
+# --- after_all -----------------------------------------------------------------------------------------
+
+
+def finish_run(context: Any) -> None:
+    world = world_of(context)
+    session = world.session_
+    if session is None:
+        return
+    try:
+        _delete_run_data(world, session)
+    finally:
+        session.client.close()
+        if session.probe is not None:
+            session.probe.close()
+        if session.sandbox is not None:
+            session.sandbox.stop()
+        world.record.finished_at = time.time()
+
+
+def _delete_run_data(world: World, session: Session) -> None:
+    what = (
+        f"user {session.user.user_id}, {len(session.organization_ids)} organizations, "
+        f"{len(session.campaign_ids)} campaigns"
+    )
+    if session.probe is None:
+        world.record.warnings.append(
+            f"left on the platform (no database URL to delete them): {what}; organization ids "
+            f"{', '.join(session.organization_ids)}; campaign ids {', '.join(session.campaign_ids)}"
+        )
+        return
+    try:
+        counts = session.probe.delete_run_data(
+            session.user.user_id, session.organization_ids, session.campaign_ids
+        )
+    except CannotTestError as error:  # the probe's error family; here it only means cleanup failed
+        world.record.warnings.append(f"cleanup failed, left on the platform: {what}: {error}")
+        _say(f"warning: cleanup failed: {error}")
+        return
+    deleted = ", ".join(f"{n} {table}" for table, n in counts.items())
+    _say(f"cleanup: deleted {deleted} (exactly what run {session.settings.run_id} created)")
