@@ -27,7 +27,13 @@ from campaign_acceptance.errors import (
     TargetUnreachableError,
 )
 from campaign_acceptance.monitor import snapshot_from_api
-from campaign_acceptance.outcome import RunRecord, apply_health_gate, cannot_test, on_step_done
+from campaign_acceptance.outcome import (
+    RunRecord,
+    apply_health_gate,
+    cannot_test,
+    on_step_done,
+    scenario_key,
+)
 from campaign_acceptance.settings import Settings, settings_from_behave
 from campaign_acceptance.world import ScenarioState, Session, TenantUser, World, world_of
 from campaign_sandbox.core.config import SandboxSettings
@@ -158,6 +164,8 @@ def end_scenario(context: Any, scenario: Any) -> None:
             world.record.warnings.append(f"{scenario.name}: could not {what}: {error}")
             _say(f"warning: {scenario.name}: could not {what}: {error}")
     state.cleanups.clear()
+    if state.report is not None:
+        world.record.evidence[scenario_key(scenario)] = state.report
     if session is not None and state.organization_id is not None:
         try:
             listed = session.client.list_campaigns(state.organization_id)

@@ -103,6 +103,8 @@ class RunRecord:
 
     cannot_test: str | None = None
     aborts: dict[str, AbortRecord] = field(default_factory=dict)
+    # Breaker reports of pauses a scenario provoked on purpose (it passes, and its report shows them).
+    evidence: dict[str, BreakerReport] = field(default_factory=dict)
     campaigns: list[CampaignSnapshot] = field(default_factory=list)  # final statuses, for the summary
     warnings: list[str] = field(default_factory=list)
     started_at: float | None = None  # epoch seconds
@@ -352,7 +354,7 @@ def outcome_of(scenario: Any, record: RunRecord, run_aborted: bool = False) -> S
     if ABORTED_TAG in tags:  # tagged by our functions but the record was not reachable
         return replace(base, status=ABORTED, reason=scenario.skip_reason)
     if status.name in ("passed", "pending_warn"):
-        return replace(base, status=PASSED)
+        return replace(base, status=PASSED, evidence=record.evidence.get(key))
     if status.name == "skipped":
         return replace(base, status=SKIPPED, reason=scenario.skip_reason or "not selected")
     why = "not run: the run was stopped before it" if run_aborted else "not run"

@@ -188,11 +188,15 @@ def _breaker_table(report: BreakerReport) -> str:
 
 def _evidence(o: ScenarioOutcome) -> str:
     report = o.evidence
-    where = "before it started (health gate)" if o.phase == "gate" else "while it was running"
+    if o.status == "passed":
+        what = "Paused on purpose by the scenario, as expected"
+    else:
+        when = "before it started (health gate)" if o.phase == "gate" else "while it was running"
+        what = f"Aborted {when}"
     parts = [
         "<div class='evidence'>",
         f"<h3>{_e(o.name)}</h3>",
-        f"<p>Aborted {where}: {_e(report.reason if report else o.reason)}</p>",
+        f"<p>{what}: {_e(report.reason if report else o.reason)}</p>",
     ]
     if report is not None:
         if report.detected_at is not None:
@@ -249,6 +253,9 @@ def render_html(summary: RunSummary) -> str:
     ]
     if aborts:
         sections += ["<h2>Why scenarios were aborted</h2>", aborts]
+    provoked = "".join(_evidence(o) for o in summary.scenarios if o.status == "passed" and o.evidence)
+    if provoked:
+        sections += ["<h2>Service failures the scenarios provoked on purpose</h2>", provoked]
     sections += [
         "<h2>Campaigns</h2>",
         f"<p>{len(summary.campaigns)} campaigns: {campaign_counts}</p>",

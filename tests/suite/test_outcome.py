@@ -174,3 +174,14 @@ def test_outcomes_cover_outline_examples_with_unique_keys() -> None:
     assert len({x.key for x in outcomes}) == 3
     assert {x.status for x in outcomes} == {UNTESTED}
     assert outcomes[0].reason == "not run: the run was stopped before it"
+
+
+def test_a_passed_scenario_carries_the_evidence_of_a_pause_it_provoked() -> None:
+    scenario = feature().scenarios[0]
+    for step in scenario.steps:
+        step.status = Status.passed
+    record = RunRecord()
+    assert outcome_of(scenario, record).evidence is None
+    record.evidence[scenario_key(scenario)] = REPORT
+    out = outcome_of(scenario, record)
+    assert (out.status, out.evidence) == ("passed", REPORT)

@@ -144,3 +144,21 @@ def test_cannot_test_page_and_last_snapshot_per_campaign() -> None:
     old = CampaignSnapshot("c", "C", "RUNNING")
     new = CampaignSnapshot("c", "C", "PAUSED", "paused")
     assert summary_campaigns([old, CampaignSnapshot("d", "D", "RUNNING"), new])[0] is new
+
+
+def test_html_shows_the_breaker_report_of_a_pause_provoked_on_purpose() -> None:
+    # The paused-by-breaker scenarios pass; their evidence must still be in the report for people.
+    provoked = ScenarioOutcome(
+        "features/b.feature:5", "Breakers", "pause openai", "passed", duration_s=2.0, evidence=REPORT
+    )
+    page = render_html(RunSummary(verdict=Verdict.PASSED, reason="all passed", scenarios=[provoked]))
+    assert "Service failures the scenarios provoked on purpose" in page
+    assert "Paused on purpose by the scenario, as expected" in page
+    assert "Campaign paused: Service openai unavailable" in page
+    assert "Why scenarios were aborted" not in page
+
+
+def test_html_has_no_provoked_section_without_evidence() -> None:
+    plain = ScenarioOutcome("features/b.feature:5", "Breakers", "happy", "passed", duration_s=2.0)
+    page = render_html(RunSummary(verdict=Verdict.PASSED, reason="all passed", scenarios=[plain]))
+    assert "provoked on purpose" not in page
