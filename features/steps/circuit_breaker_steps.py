@@ -30,8 +30,7 @@ def step_service_fails(context: Context, service: str) -> None:
 
 @given('the "{service}" service has failed and its breaker has paused the campaigns')
 def step_service_failed_and_paused(context: Context, service: str) -> None:
-    scenarios.make_service_fail(world_of(context), service)
-    scenarios.wait_until_campaigns_paused(world_of(context), service)
+    scenarios.service_has_failed_and_paused_campaigns(world_of(context), service)
 
 
 @when('the "{service}" service heals and the campaigns are resumed')
@@ -67,8 +66,7 @@ def step_report_lists_campaigns(context: Context) -> None:
 
 @then('once the "{service}" service is resumed every circuit breaker is closed again')
 def step_resume_then_closed(context: Context, service: str) -> None:
-    scenarios.operator_resumes_service(world_of(context), service)
-    scenarios.check_every_breaker_closed(world_of(context))
+    scenarios.resume_service_and_check_every_breaker_closed(world_of(context), service)
 
 
 @then("every circuit breaker is closed again")

@@ -296,6 +296,16 @@ def operator_resumes_service(world: World, service: str) -> None:
     world.session.client.resume_service(svc)
 
 
+def resume_service_and_check_every_breaker_closed(world: World, service: str) -> None:
+    operator_resumes_service(world, service)
+    check_every_breaker_closed(world)
+
+
+def service_has_failed_and_paused_campaigns(world: World, service: str) -> None:
+    make_service_fail(world, service)
+    wait_until_campaigns_paused(world, service)
+
+
 def make_service_fail(world: World, service: str) -> None:
     session = world.session
     svc = _service(service)
