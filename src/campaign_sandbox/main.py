@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic.version import version_short
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from campaign_sandbox.api.middleware import AuthMiddleware
@@ -27,6 +31,26 @@ from campaign_sandbox.runtime import SandboxRuntime
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger("campaign_sandbox")
+
+
+_URL_LESS = ("json_invalid",)
+
+
+def with_error_urls(errors: Sequence[Any]) -> list[Any]:
+    """Put back pydantic's ``url`` on each 422 entry (newer FastAPI drops it; the platform's answers have it).
+
+    Custom errors (the email check) and FastAPI's own JSON errors have none on the platform either.
+    """
+    out = []
+    for error in errors:
+        entry = dict(error)
+        custom = entry.get("type") == "value_error" and str(entry.get("msg", "")).startswith(
+            "value is not a valid"
+        )
+        if "url" not in entry and not custom and entry.get("type") not in _URL_LESS:
+            entry["url"] = f"https://errors.pydantic.dev/{version_short()}/v/{entry.get('type')}"
+        out.append(entry)
+    return out
 
 
 def create_app(
@@ -64,6 +88,12 @@ def create_app(
     app.include_router(queue_management.router, prefix=f"{API_PREFIX}/queue-management", tags=["queue"])
     if settings.fault_control:
         app.include_router(faults.router, prefix="/sandbox", tags=["sandbox"])
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            status_code=422, content={"detail": jsonable_encoder(with_error_urls(exc.errors()))}
+        )
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(StatementError)
