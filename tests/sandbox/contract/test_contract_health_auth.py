@@ -127,6 +127,16 @@ def test_signup_not_whitelisted_403(anon: Api, email: str) -> None:
     assert_detail(resp, 403, "This email is not allowed to sign up.")
 
 
+@pytest.mark.parametrize(
+    "email", ["ethan@smartscalingai.com", "EK@AlienUnderpants.io", "test@domain.com", "test@example.com"]
+)
+def test_signup_fixed_whitelist_addresses(anon: Api, email: str) -> None:
+    resp = anon.post("/auth/signup", json=signup_body(email))
+    assert resp.status_code == 201, describe(resp)
+    assert resp.json()["user"]["email"] == email.lower()
+    assert_detail(anon.post("/auth/signup", json=signup_body(email.upper())), 400, "Email already registered")
+
+
 def test_signup_duplicate_400_case_insensitive(anon: Api) -> None:
     email = new_email()
     assert anon.post("/auth/signup", json=signup_body(email)).status_code == 201

@@ -88,6 +88,15 @@ def test_create_without_slash_307(api: Api) -> None:
     assert resp.headers["location"].endswith("/api/v1/organizations/"), resp.headers
 
 
+def test_redirect_keeps_method_body_and_token(api: Api) -> None:
+    """requests follows the 307 with the same method, body and Authorization header (contract §1.0)."""
+    name = unique("Redirected")
+    resp = api.post("/organizations", json={"name": name, "description": "d"}, allow_redirects=True)
+    assert resp.status_code == 201, describe(resp)
+    assert resp.json()["name"] == name
+    assert [r.status_code for r in resp.history] == [307]
+
+
 def test_get_200_bare(api: Api, org: dict[str, Any]) -> None:
     resp = api.get(f"/organizations/{org['id']}")
     assert resp.status_code == 200, describe(resp)
