@@ -1,0 +1,46 @@
+"""Rows deleted underneath the workers (the suite's cleanup) are dropped quietly; the workers live on."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from helpers import wait_until
+from sqlalchemy import bindparam, create_engine, text
+
+
+def test_deleting_a_running_campaign_does_not_break_the_workers(
+    make_sandbox: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    server, client = make_sandbox(provider_latency_ms=20, workers=4)
+    doomed = [client.create_campaign(20, name=f"doomed {i}") for i in range(3)]
+    for cid in doomed:
+        client.start(cid)
+    wait_until(
+        lambda: any(
+            client.call("GET", "/jobs/", params={"campaign_id": cid, "status": "COMPLETED"})["data"]["total"]
+            > 1
+            for cid in doomed
+        ),
+        20,
+        "enrichment under way",
+    )
+    engine = create_engine(server.database_url)
+    ids = bindparam("ids", expanding=True)
+    with caplog.at_level(logging.WARNING, logger="campaign_sandbox"), engine.begin() as conn:
+        for table in ("jobs", "leads", "campaigns"):
+            column = "id" if table == "campaigns" else "campaign_id"
+            conn.execute(text(f"DELETE FROM {table} WHERE {column} IN :ids").bindparams(ids), {"ids": doomed})
+    engine.dispose()
+
+    survivor = client.create_campaign(10, name="survivor")
+    client.start(survivor)
+    wait_until(
+        lambda: client.campaign(survivor)["status"] == "COMPLETED", 30, "the next campaign to complete"
+    )
+    assert all(t.is_alive() for t in server.runtime.pool._threads)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    for cid in doomed:
+        assert client.call("GET", f"/campaigns/{cid}", 404) == {"detail": f"Campaign {cid} not found"}
