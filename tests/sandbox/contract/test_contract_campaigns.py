@@ -482,3 +482,45 @@ def test_results_404_without_completed_jobs(api: Api, org: dict[str, Any]) -> No
 
 def test_results_404_unknown(api: Api) -> None:
     assert_detail(api.get(f"/campaigns/{MISSING}/results"), 404, f"Campaign {MISSING} not found")
+
+
+# --- the other campaign routes (contract §1.4) ------------------------------------------------------
+
+
+def test_lead_stats_200(api: Api, started: dict[str, Any]) -> None:
+    resp = api.get(f"/campaigns/{started['campaign']['id']}/leads/stats")
+    assert resp.status_code == 200, describe(resp)
+    expected = {"status": "success", "data": load_sample("get_campaign_details")["data"]["lead_stats"]}
+    assert_same_shape(resp.json(), expected, label="get_campaign_details lead_stats")
+
+
+def test_instantly_analytics_200(api: Api, started: dict[str, Any]) -> None:
+    campaign = started["campaign"]
+    resp = api.get(f"/campaigns/{campaign['id']}/instantly/analytics")
+    assert resp.status_code == 200, describe(resp)
+    sample = load_sample("get_campaign_details")["data"]["instantly_analytics"]
+    assert_same_shape(resp.json(), {"status": "success", "data": sample}, label="instantly_analytics")
+    data = resp.json()["data"]
+    assert (data["campaign_id"], data["campaign_name"]) == (campaign["id"], campaign["name"])
+
+
+@pytest.mark.parametrize("route", ["leads/stats", "instantly/analytics"])
+def test_stats_routes_404(api: Api, route: str) -> None:
+    assert_detail(api.get(f"/campaigns/{MISSING}/{route}"), 404, f"Campaign {MISSING} not found")
+
+
+def test_cleanup(api: Api, org: dict[str, Any]) -> None:
+    campaign = api.create_campaign(org["id"])
+    path = f"/campaigns/{campaign['id']}/cleanup"
+    assert_detail(api.post(path, json={}), 400, "Days parameter is required")
+    assert_detail(api.post(path, json={"days": 0}), 400, "Days must be a positive integer")
+    assert_validation_error(api.post(path, json={"days": "soon"}), loc_prefix="body")
+    unknown = api.post(f"/campaigns/{MISSING}/cleanup", json={"days": 3})
+    assert_detail(unknown, 404, f"Campaign {MISSING} not found")
+    resp = api.post(path, json={"days": 3})
+    assert resp.status_code == 200, describe(resp)
+    assert resp.json() == {
+        "status": "success",
+        "message": f"Cleanup task queued for campaign {campaign['id']}",
+        "jobs_deleted": 0,
+    }
