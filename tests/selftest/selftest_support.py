@@ -1,0 +1,475 @@
+"""Helpers of the behave self-tests: run behave as a subprocess, talk to a sandbox, poll with deadlines.
+
+Every run gets its own reports and JUnit directories under the test's tmp_path, so runs never collide
+(with each other or with people running the suite in the same checkout).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import requests
+import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from campaign_sandbox.server import SandboxServer
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FEATURES_DIR = REPO_ROOT / "features"
+SIGNUP_DOMAIN = "hellacooltestingdomain.pizza"
+# lifecycle.py generates the run user's password with this prefix; it must never be printed.
+RUN_PASSWORD_PREFIX = "Aa1!"
+# A JWT header ({"alg":...} base64url) always starts like this.
+JWT_MARKER = "eyJ"
+DEFAULT_TIMEOUT_S = 180.0
+
+T = TypeVar("T")
+
+# The own_sandbox fixture: ``own_sandbox(**SandboxSettings fields) -> (server, operator)``.
+SandboxFactory = Callable[..., "tuple[SandboxServer, SandboxApi]"]
+
+
+# ---------------------------------------------------------------------------------------------- polling
+
+
+def wait_until(
+    condition: Callable[[], T | None], timeout_s: float, what: str, interval_s: float = 0.1
+) -> T:
+    """Poll ``condition`` until it is truthy; AssertionError naming ``what`` at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
+        time.sleep(interval_s)
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def new_run_id(label: str) -> str:
+    """A run id the suite accepts (lowercase, digits, single dashes, at most 48 characters)."""
+    return f"selftest-{label}-{uuid.uuid4().hex[:8]}"
+
+
+# ---------------------------------------------------------------------------------------------- behave
+
+
+@dataclass
+class BehaveRun:
+    """Where one behave run writes, and how it was started."""
+
+    root: Path  # a per-run directory under tmp_path
+    args: list[str]
+    env: dict[str, str]
+    cwd: Path = REPO_ROOT  # the repository root, so behave.ini applies
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def junit_dir(self) -> Path:
+        return self.root / "junit"
+
+    @property
+    def json_path(self) -> Path:
+        return self.root / "behave.json"
+
+
+@dataclass
+class BehaveResult:
+    """What a finished behave run left: exit code, console output, and the reports parsed."""
+
+    run: BehaveRun
+    exit_code: int
+    stdout: str
+    stderr: str
+    duration_s: float
+    status: dict[str, Any] | None = field(default=None)
+
+    @property
+    def output(self) -> str:
+        return self.stdout + "\n" + self.stderr
+
+    @property
+    def last_line(self) -> str:
+        """The last line on stdout: the runner's ``verdict: ...`` line."""
+        lines = self.stdout.strip().splitlines()
+        return lines[-1] if lines else ""
+
+    @property
+    def html(self) -> str:
+        return (self.run.reports_dir / "report.html").read_text(encoding="utf-8")
+
+    @property
+    def behave_json(self) -> list[dict[str, Any]]:
+        """behave's own JSON formatter output (``-f json -o``): features with their elements."""
+        data = json.loads(self.run.json_path.read_text(encoding="utf-8"))
+        assert isinstance(data, list)
+        return data
+
+    def json_scenarios(self) -> list[dict[str, Any]]:
+        """The scenario elements of behave's JSON output (backgrounds left out)."""
+        return [e for f in self.behave_json for e in f.get("elements", []) if e.get("type") == "scenario"]
+
+    def junit_files(self) -> list[Path]:
+        return sorted(self.run.junit_dir.glob("*.xml"))
+
+    def junit_testcases(self) -> list[ET.Element]:
+        cases: list[ET.Element] = []
+        for path in self.junit_files():
+            cases += ET.parse(path).getroot().iter("testcase")
+        return cases
+
+    def scenario(self, name_part: str) -> dict[str, Any]:
+        """The status.json scenario whose name contains ``name_part`` (exactly one)."""
+        assert self.status is not None, self.describe()
+        found = [s for s in self.status["scenarios"] if name_part in s["name"]]
+        assert len(found) == 1, f"{len(found)} scenarios named like {name_part!r}\n{self.describe()}"
+        return found[0]
+
+    def report_texts(self) -> dict[str, str]:
+        """Every file the run wrote (reports, JUnit, behave JSON), by path."""
+        texts: dict[str, str] = {}
+        for directory in (self.run.reports_dir, self.run.junit_dir):
+            if directory.is_dir():
+                for path in sorted(directory.rglob("*")):
+                    if path.is_file():
+                        texts[str(path)] = path.read_text(encoding="utf-8", errors="replace")
+        if self.run.json_path.is_file():
+            texts[str(self.run.json_path)] = self.run.json_path.read_text(encoding="utf-8")
+        return texts
+
+    def describe(self) -> str:
+        """For assertion messages: the command, exit code and the end of the output."""
+        tail = "\n".join(self.output.strip().splitlines()[-40:])
+        return f"behave {' '.join(self.run.args)} -> exit {self.exit_code} in {self.duration_s:.1f}s\n{tail}"
+
+
+def behave_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The test process's environment without any CAMPAIGN_SUITE_* setting, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGN_SUITE_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("PYTHONIOENCODING", "utf-8")
+    env.update(extra or {})
+    return env
+
+
+def prepare_run(
+    root: Path,
+    *args: str,
+    defines: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    paths: Sequence[str | Path] = ("features/",),
+    json_output: bool = True,
+    cwd: Path = REPO_ROOT,
+) -> BehaveRun:
+    """The command line of one run: ``python -m behave <paths> <args> -D ...`` with its own report dirs."""
+    root.mkdir(parents=True, exist_ok=True)
+    run = BehaveRun(root=root, args=[], env=behave_env(env), cwd=cwd)
+    argv = [str(p) for p in paths] + list(args)
+    argv += ["-D", f"reports_dir={run.reports_dir}", "--junit-directory", str(run.junit_dir)]
+    for name, value in (defines or {}).items():
+        argv += ["-D", f"{name}={value}"]
+    if json_output:
+        # pretty stays on the console (stdout); behave's JSON goes to a file (tags as tools see them).
+        argv += ["-f", "json", "-o", str(run.json_path), "-f", "pretty"]
+    run.args = argv
+    return run
+
+
+def start_behave(run: BehaveRun) -> subprocess.Popen[str]:
+    """Start behave from the repository root (so behave.ini applies), output captured."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "behave", *run.args],
+        cwd=run.cwd,
+        env=run.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    )
+
+
+def finish_behave(
+    run: BehaveRun, proc: subprocess.Popen[str], started: float, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> BehaveResult:
+    """Wait (bounded) for a started run; on timeout kill it and fail with its output."""
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        stdout, stderr = proc.communicate(timeout=30)
+        raise AssertionError(
+            f"behave {' '.join(run.args)} did not finish within {timeout_s:g} s\n{stdout[-3000:]}\n"
+            f"{stderr[-3000:]}"
+        ) from None
+    status_path = run.reports_dir / "status.json"
+    status = json.loads(status_path.read_text(encoding="utf-8")) if status_path.is_file() else None
+    return BehaveResult(
+        run=run,
+        exit_code=proc.returncode,
+        stdout=stdout,
+        stderr=stderr,
+        duration_s=time.monotonic() - started,
+        status=status,
+    )
+
+
+def run_behave(
+    root: Path,
+    *args: str,
+    defines: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    paths: Sequence[str | Path] = ("features/",),
+    json_output: bool = True,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    cwd: Path = REPO_ROOT,
+) -> BehaveResult:
+    """Run behave to the end and return its result (exit code, output, parsed status.json)."""
+    run = prepare_run(root, *args, defines=defines, env=env, paths=paths, json_output=json_output, cwd=cwd)
+    started = time.monotonic()
+    proc = start_behave(run)
+    return finish_behave(run, proc, started, timeout_s)
+
+
+def interrupt(proc: subprocess.Popen[str]) -> None:
+    """Ctrl-C: SIGINT to the behave process only."""
+    proc.send_signal(signal.SIGINT)
+
+
+# ---------------------------------------------------------------------------------------------- checks
+
+TRACEBACK = "Traceback (most recent call last)"
+
+
+def assert_no_traceback(result: BehaveResult) -> None:
+    assert TRACEBACK not in result.output, result.describe()
+
+
+def assert_no_secrets(result: BehaveResult, secrets: Iterable[str] = ()) -> None:
+    """No bearer token, no JWT, not the run user's password, nor any of ``secrets``, in output or reports."""
+    texts = {"console": result.output, **result.report_texts()}
+    needles = ["Bearer ", JWT_MARKER, RUN_PASSWORD_PREFIX, *secrets]
+    for where, text in texts.items():
+        for needle in needles:
+            assert needle not in text, f"{needle!r} found in {where}"
+
+
+def isolated_cwd(directory: Path) -> Path:
+    """A working directory with a copy of the repository's behave.ini: behave runs exactly as from the
+    repository root, but anything the suite writes to a relative default path lands here, not in the
+    shared checkout. Run it with the absolute features path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO_ROOT / "behave.ini", directory / "behave.ini")
+    return directory
+
+
+def lines_with(text: str, needle: str) -> list[str]:
+    return [line for line in text.splitlines() if needle in line]
+
+
+def scenario_count(feature_dir: Path = FEATURES_DIR) -> int:
+    """Scenarios behave will run: plain scenarios plus one per Examples row of each outline."""
+    total = 0
+    for path in sorted(feature_dir.glob("*.feature")):
+        in_outline = in_examples = header_seen = False
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            line = raw.strip()
+            if line.startswith(("Scenario Outline:", "Scenario Template:")):
+                in_outline, in_examples = True, False
+            elif line.startswith("Scenario:"):
+                total += 1
+                in_outline = in_examples = False
+            elif line.startswith(("Examples:", "Scenarios:")) and in_outline:
+                in_examples, header_seen = True, False
+            elif in_examples and line.startswith("|"):
+                if header_seen:
+                    total += 1
+                header_seen = True
+            elif in_examples and line and not line.startswith("#"):
+                in_examples = False
+    return total
+
+
+PROGRESS_LINE = re.compile(r"^\[(fetch|enrichment|observe|pause) [0-9.]+s\] leads \d+/\d+ ", re.M)
+
+
+# ---------------------------------------------------------------------------------------------- sandbox API
+
+
+class SandboxApi:
+    """A signed-up, logged-in user of a sandbox (its own whitelisted address), for operator actions."""
+
+    def __init__(self, base_url: str, timeout_s: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
+        self.http = requests.Session()
+        self.email = f"{uuid.uuid4()}@{SIGNUP_DOMAIN}"
+        password = f"Selftest#{uuid.uuid4().hex[:12]}"
+        body = {"email": self.email, "password": password, "confirm_password": password}
+        signed = self.http.post(self._url("/api/v1/auth/signup"), json=body, timeout=timeout_s)
+        assert signed.status_code == 201, signed.text
+        self.user_id = str(signed.json()["user"]["id"])
+        login = self.http.post(
+            self._url("/api/v1/auth/login"),
+            json={"email": self.email, "password": password},
+            timeout=timeout_s,
+        )
+        assert login.status_code == 200, login.text
+        self.http.headers["Authorization"] = f"Bearer {login.json()['token']['access_token']}"
+
+    def _url(self, path: str) -> str:
+        return self.base_url + path
+
+    def call(self, method: str, path: str, expect: int = 200, **kwargs: Any) -> Any:
+        response = self.http.request(method, self._url(path), timeout=self.timeout_s, **kwargs)
+        assert response.status_code == expect, (
+            f"{method} {path}: {response.status_code} {response.text[:300]}"
+        )
+        body = response.json()
+        if isinstance(body, dict) and set(body) >= {"status", "data"}:
+            return body["data"]
+        return body
+
+    def close(self) -> None:
+        self.http.close()
+
+    # operator actions
+    def pause_service(self, service: str, reason: str = "selftest") -> Any:
+        return self.call(
+            "POST", "/api/v1/queue-management/pause-service", json={"service": service, "reason": reason}
+        )
+
+    def resume_service(self, service: str) -> Any:
+        return self.call("POST", "/api/v1/queue-management/resume-service", json={"service": service})
+
+    def breaker_states(self) -> dict[str, str]:
+        data = self.call("GET", "/api/v1/queue-management/status")
+        return {str(k): str(v["state"]) for k, v in data["circuit_breakers"].items()}
+
+    def set_fault(self, service: str, mode: str) -> Any:
+        return self.call("POST", "/sandbox/faults", json={"service": service, "mode": mode})
+
+    def heal_faults(self) -> Any:
+        return self.call("DELETE", "/sandbox/faults")
+
+    # a tenant of its own
+    def create_organization(self, name: str) -> str:
+        org = self.call("POST", "/api/v1/organizations/", 201, json={"name": name, "description": "selftest"})
+        return str(org["id"])
+
+    def create_campaign(self, organization_id: str, name: str, total: int) -> str:
+        body = {
+            "name": name,
+            "organization_id": organization_id,
+            "fileName": "selftest.csv",
+            "totalRecords": total,
+            "url": "https://app.apollo.io/#/people?personTitles%5B%5D=CEO&page=1",
+        }
+        return str(self.call("POST", "/api/v1/campaigns/", 201, json=body)["id"])
+
+    def start_campaign(self, campaign_id: str) -> Any:
+        return self.call("POST", f"/api/v1/campaigns/{campaign_id}/start", json={})
+
+    def campaign_status(self, campaign_id: str) -> str:
+        return str(self.call("GET", f"/api/v1/campaigns/{campaign_id}")["status"])
+
+
+# ---------------------------------------------------------------------------------------------- database
+
+
+@dataclass(frozen=True)
+class RunRows:
+    """The rows of one run (found by its run id) in a sandbox's database."""
+
+    users: int
+    organizations: int
+    campaigns: dict[str, str]  # id -> status
+    jobs: int
+    leads: int
+
+    @property
+    def empty(self) -> bool:
+        return not (self.users or self.organizations or self.campaigns or self.jobs or self.leads)
+
+
+def _engine(url: str) -> sa.Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return sa.create_engine(url, poolclass=sa.pool.NullPool)
+
+
+def run_rows(database_url: str, run_id: str, campaign_ids: Iterable[str] = ()) -> RunRows:
+    """Rows of the run: its user (by email), organizations and campaigns (by name), and the jobs and leads
+    of those campaigns plus of ``campaign_ids`` (ids seen earlier, in case the campaigns are gone)."""
+    like = f"%{run_id}%"
+    engine = _engine(database_url)
+    try:
+        with engine.connect() as conn:
+            users = conn.execute(
+                sa.text("SELECT count(*) FROM users WHERE email = :email"),
+                {"email": f"{run_id}@{SIGNUP_DOMAIN}"},
+            ).scalar_one()
+            orgs = conn.execute(
+                sa.text("SELECT count(*) FROM organizations WHERE name LIKE :like"), {"like": like}
+            ).scalar_one()
+            campaigns = {
+                str(row[0]): str(row[1])
+                for row in conn.execute(
+                    sa.text("SELECT id, status FROM campaigns WHERE name LIKE :like"), {"like": like}
+                )
+            }
+            ids = sorted(set(campaigns) | set(campaign_ids))
+            jobs = leads = 0
+            if ids:
+                params = {f"c{i}": cid for i, cid in enumerate(ids)}
+                marks = ", ".join(f":c{i}" for i in range(len(ids)))
+                jobs = conn.execute(
+                    sa.text(f"SELECT count(*) FROM jobs WHERE campaign_id IN ({marks})"), params
+                ).scalar_one()
+                leads = conn.execute(
+                    sa.text(f"SELECT count(*) FROM leads WHERE campaign_id IN ({marks})"), params
+                ).scalar_one()
+    finally:
+        engine.dispose()
+    return RunRows(int(users), int(orgs), campaigns, int(jobs), int(leads))
+
+
+def table_counts(database_url: str, where: Mapping[str, tuple[str, str]]) -> dict[str, int]:
+    """``{"table": ("column", value)}`` -> the number of rows with that value in each table."""
+    engine = _engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return {
+                table: int(
+                    conn.execute(
+                        sa.text(f"SELECT count(*) FROM {table} WHERE {column} = :value"), {"value": value}
+                    ).scalar_one()
+                )
+                for table, (column, value) in where.items()
+            }
+    finally:
+        engine.dispose()
