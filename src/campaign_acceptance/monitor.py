@@ -129,7 +129,8 @@ class ApiDbSource:
     Cost per cycle with a probe: 1 breaker request + ceil(campaigns of the organization / 100) list requests
     (1 for up to 100 campaigns) + 1 SQL query, whatever the number of campaigns.
     Without a probe it falls back to `client.list_jobs(id)` for every campaign: N more requests per cycle
-    (more when a campaign has over a page of jobs), so 10 campaigns cost ~12 requests a cycle instead of 2.
+    (more when a campaign has over a page of jobs), so 10 campaigns cost ~12 requests a cycle instead of 2;
+    those reads are skipped in a cycle whose first two reads already show a pause or a breaker not closed.
     """
 
     def __init__(self, client: PlatformReader, probe: ProgressProbe | None, organization_id: str) -> None:
@@ -151,8 +152,15 @@ class ApiDbSource:
             snap.id: snap for snap in (snapshot_from_api(item) for item in listed) if snap.id in wanted
         }
         estimate = 1 + max(1, math.ceil(len(listed) / PAGE_SIZE))
+        failing = any(not b.closed for b in breakers.values()) or any(
+            c.status == "PAUSED" for c in campaigns.values()
+        )
         if self.probe is not None:
             progress = self.probe.progress(list(campaign_ids))
+        elif failing:
+            # The cycle's verdict is already a service failure: skip the per-campaign job reads so
+            # the pause is reported at once even without a database (they cost N requests).
+            progress = {}
         else:
             progress = {}
             for cid in campaign_ids:

@@ -276,6 +276,16 @@ def test_api_db_source_without_probe_reads_jobs_per_campaign() -> None:
     assert (p.leads, p.fetch_status, p.enrich_completed, p.enrich_paused) == (2, "COMPLETED", 1, 1)
 
 
+def test_api_db_source_without_probe_skips_job_reads_once_a_pause_is_visible() -> None:
+    # The pause must be reported at once even without a database: no N job requests that cycle.
+    client = FakeClient(3)
+    client.items[1]["status"] = "PAUSED"
+    observation = ApiDbSource(client, None, "org").observe(["c0", "c1", "c2"])
+    assert "list_jobs" not in client.calls
+    assert observation.requests == 2
+    assert [c.id for c in observation.paused_campaigns()] == ["c1"]
+
+
 def test_progress_from_jobs_before_the_fetch() -> None:
     assert progress_from_jobs("x", []).fetch_status is None
 
