@@ -20,6 +20,7 @@ from campaign_sandbox.server import SandboxServer
 # A manual pause must not flip to half-open while a test runs; everything else as the suite's default.
 OWN_SANDBOX_DEFAULTS: dict[str, Any] = {"fault_control": True, "breaker_recovery_timeout_s": 600.0}
 
+
 @pytest.fixture
 def own_sandbox(tmp_path: Path) -> Iterator[SandboxFactory]:
     """``own_sandbox(**settings)`` starts a sandbox (SQLite file under tmp_path unless ``database_url`` is

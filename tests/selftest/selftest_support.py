@@ -46,9 +46,7 @@ SandboxFactory = Callable[..., "tuple[SandboxServer, SandboxApi]"]
 # ---------------------------------------------------------------------------------------------- polling
 
 
-def wait_until(
-    condition: Callable[[], T | None], timeout_s: float, what: str, interval_s: float = 0.1
-) -> T:
+def wait_until(condition: Callable[[], T | None], timeout_s: float, what: str, interval_s: float = 0.1) -> T:
     """Poll ``condition`` until it is truthy; AssertionError naming ``what`` at the deadline."""
     deadline = time.monotonic() + timeout_s
     while True:

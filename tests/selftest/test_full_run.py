@@ -1,0 +1,71 @@
+"""Exit 0: plain `behave features/` with no configuration at all (the embedded sandbox) passes every scenario
+and leaves a status file, a self-contained HTML report, JUnit XML and console progress."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from selftest_support import (
+    PROGRESS_LINE,
+    RUN_PASSWORD_PREFIX,
+    assert_no_secrets,
+    assert_no_traceback,
+    lines_with,
+    run_behave,
+    scenario_count,
+)
+
+pytestmark = pytest.mark.selftest
+
+
+def test_plain_behave_with_no_configuration_passes_everything(tmp_path: Path) -> None:
+    result = run_behave(tmp_path / "run", timeout_s=300)
+    expected = scenario_count()
+
+    assert result.exit_code == 0, result.describe()
+    assert_no_traceback(result)
+
+    status = result.status
+    assert status is not None, result.describe()
+    assert status["verdict"] == "PASSED"
+    assert status["exit_code"] == 0
+    assert status["counts"]["passed"] == expected == status["counts"]["total"], status["counts"]
+    assert [s["name"] for s in status["scenarios"] if s["status"] != "passed"] == []
+    assert status["aborts"] == []
+    # The campaign summary: every campaign of the run with its final status, counted by status.
+    campaigns = status["campaigns"]
+    assert campaigns["total"] > 0
+    assert sum(campaigns["counts"].values()) == campaigns["total"] == len(campaigns["items"])
+    run_id = status["settings"]["run_id"]
+    assert run_id.startswith("acceptance-")
+    assert all(run_id in c["name"] for c in campaigns["items"]), campaigns["items"]
+    assert all(c["status"] in ("RUNNING", "PAUSED", "COMPLETED") for c in campaigns["items"])
+
+    # One self-contained page: no external stylesheet, script or image.
+    html = result.html
+    assert "<html" in html and "Passed" in html
+    assert not re.search(r"""(href|src)\s*=\s*["']?(https?:)?//""", html, re.I), "external asset link"
+    assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I), "external script"
+    assert not re.search(r"<link[^>]*stylesheet", html, re.I), "external stylesheet"
+
+    # JUnit: one file per feature, every scenario a testcase, none failed or skipped.
+    assert {p.name for p in result.junit_files()} == {
+        "TESTS-circuit_breaker.xml",
+        "TESTS-concurrent_campaigns.xml",
+    }
+    cases = result.junit_testcases()
+    assert len(cases) == expected
+    assert all(c.get("status") == "passed" for c in cases), [c.get("status") for c in cases]
+
+    # The console: progress during the long waits (leads done/expected), the cleanup, the verdict line.
+    progress = PROGRESS_LINE.findall(result.stderr)
+    assert progress, result.describe()
+    assert "enrichment" in progress and "fetch" in progress
+    assert lines_with(result.stderr, f"run {run_id}: testing embedded sandbox with its database")
+    cleanup = lines_with(result.stderr, "cleanup: deleted")
+    assert len(cleanup) == 1 and run_id in cleanup[0], result.describe()
+    assert result.last_line == f"verdict: PASSED (exit 0): All {expected} executed scenarios passed"
+    assert_no_secrets(result)
+    assert RUN_PASSWORD_PREFIX not in result.output
