@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers import Client, fast_settings
+from sandbox_helpers import Client, fast_settings
 
 from campaign_sandbox.server import SandboxServer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from helpers import Client, fast_settings
+from sandbox_helpers import Client, fast_settings
 
 from campaign_sandbox.server import SandboxServer
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from dbcheck import enrichment_facts
-from helpers import Client, wait_until
+from sandbox_dbcheck import enrichment_facts
+from sandbox_helpers import Client, wait_until
 
 OPENAI_TRIP = "Campaign paused: Service openai unavailable: Circuit breaker opened for openai: "
 
@@ -23,13 +23,15 @@ def _settled(client: Client, ids: list[str]) -> bool:
 def test_failing_provider_opens_breaker_pauses_campaigns_and_resume_finishes_every_lead_once(
     make_sandbox: Callable[..., Any], database_url: str | None
 ) -> None:
-    # A slow fetch: all three campaigns are RUNNING before the first enrichment trips the breaker (a campaign
+    # The fetches hang until all three campaigns are RUNNING, so the trip finds them all running (a campaign
     # started while a non-critical breaker is open runs on, its jobs paused by the gate, as on the platform).
-    server, client = make_sandbox(database_url=database_url, fetch_latency_ms=400)
+    server, client = make_sandbox(database_url=database_url)
+    client.fault("apollo", "hang")
     client.fault("openai", "error")
     ids = [client.create_campaign(10, name=f"fault {i}") for i in range(3)]
     for cid in ids:
         client.start(cid)
+    client.fault("apollo", "ok")
 
     wait_until(
         lambda: client.breakers()["openai"]["circuit_state"] == "open", 30, "the openai breaker to open"

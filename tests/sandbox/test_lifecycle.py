@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from dbcheck import enrichment_facts
-from helpers import wait_until
+from sandbox_dbcheck import enrichment_facts
+from sandbox_helpers import wait_until
 
 
 def test_ten_campaigns_of_twenty_leads_complete_with_every_lead_enriched_once(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from helpers import wait_until
+from sandbox_helpers import wait_until
 from sqlalchemy import bindparam, create_engine, text
 
 

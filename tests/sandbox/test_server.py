@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import fast_settings
+from sandbox_helpers import fast_settings
 from sqlalchemy import create_engine, inspect
 
 from campaign_sandbox.core.config import SandboxSettings

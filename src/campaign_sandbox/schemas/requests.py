@@ -129,20 +129,20 @@ class JobCreate(BaseModel):
 
 
 class ServicePause(BaseModel):
-    service: str = Field(max_length=100)
+    service: str
     reason: str = "manual_pause"
 
 
 class ServiceResume(BaseModel):
-    service: str = Field(max_length=100)
+    service: str
 
 
 class BulkPause(BaseModel):
-    service: str = Field(max_length=100)
+    service: str
     reason: str = "manual_bulk_pause"
 
 
 class FaultRequest(BaseModel):
-    service: str = Field(max_length=100)
+    service: str
     mode: str = Field(max_length=100)
     delay_ms: int | None = Field(default=None, ge=0, le=3_600_000)
