@@ -366,7 +366,7 @@ class SandboxApi:
 
     def breaker_states(self) -> dict[str, str]:
         data = self.call("GET", "/api/v1/queue-management/status")
-        return {str(k): str(v["state"]) for k, v in data["circuit_breakers"].items()}
+        return {str(k): str(v["circuit_state"]) for k, v in data["circuit_breakers"].items()}
 
     def set_fault(self, service: str, mode: str) -> Any:
         return self.call("POST", "/sandbox/faults", json={"service": service, "mode": mode})
