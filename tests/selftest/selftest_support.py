@@ -368,8 +368,11 @@ class SandboxApi:
         data = self.call("GET", "/api/v1/queue-management/status")
         return {str(k): str(v["circuit_state"]) for k, v in data["circuit_breakers"].items()}
 
-    def set_fault(self, service: str, mode: str) -> Any:
-        return self.call("POST", "/sandbox/faults", json={"service": service, "mode": mode})
+    def set_fault(self, service: str, mode: str, delay_ms: int | None = None) -> Any:
+        body: dict[str, Any] = {"service": service, "mode": mode}
+        if delay_ms is not None:
+            body["delay_ms"] = delay_ms
+        return self.call("POST", "/sandbox/faults", json=body)
 
     def heal_faults(self) -> Any:
         return self.call("DELETE", "/sandbox/faults")

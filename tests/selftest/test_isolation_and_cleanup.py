@@ -1,0 +1,155 @@
+"""Safety: two runs at once against one target do not see each other, and Ctrl-C still cleans up exactly
+what the run created (by id) and writes the reports (exit 1)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from selftest_support import (
+    SandboxFactory,
+    assert_no_secrets,
+    finish_behave,
+    interrupt,
+    lines_with,
+    new_run_id,
+    prepare_run,
+    run_rows,
+    start_behave,
+    table_counts,
+    wait_until,
+)
+
+from campaign_sandbox.server import SandboxServer
+
+pytestmark = pytest.mark.selftest
+
+
+def suite_defines(server: SandboxServer, run_id: str) -> dict[str, str]:
+    return {
+        "api_url": server.url,
+        "database_url": server.database_url,
+        "fault_control_url": server.url,
+        "run_id": run_id,
+    }
+
+
+def test_two_runs_at_once_against_one_target_do_not_see_each_other(
+    tmp_path: Path, own_sandbox: SandboxFactory
+) -> None:
+    server, _ = own_sandbox(provider_latency_ms=30)
+    run_ids = [new_run_id("twin-a"), new_run_id("twin-b")]
+    runs = [
+        prepare_run(
+            tmp_path / run_id,
+            "--tags=@happy_path",
+            "--name=quick",
+            defines=suite_defines(server, run_id),
+        )
+        for run_id in run_ids
+    ]
+    started = time.monotonic()
+    procs = [start_behave(run) for run in runs]
+    try:
+        results = [
+            finish_behave(run, proc, started, timeout_s=120) for run, proc in zip(runs, procs, strict=True)
+        ]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+
+    for run_id, other_id, result in zip(run_ids, reversed(run_ids), results, strict=True):
+        assert result.exit_code == 0, result.describe()
+        status = result.status
+        assert status is not None
+        assert status["verdict"] == "PASSED" and status["counts"]["passed"] == 1
+        assert status["settings"]["run_id"] == run_id
+        items = status["campaigns"]["items"]
+        assert len(items) == 3, items
+        assert all(run_id in c["name"] and other_id not in c["name"] for c in items), items
+        assert other_id not in result.output
+        assert lines_with(result.stderr, f"exactly what run {run_id} created"), result.describe()
+        assert_no_secrets(result)
+    # The runs overlapped (else this proves nothing): each started before the other finished.
+    first, second = (r.status for r in results)
+    assert first is not None and second is not None
+    assert first["started_at"] <= second["finished_at"] and second["started_at"] <= first["finished_at"]
+    for run_id, result in zip(run_ids, results, strict=True):
+        assert result.status is not None
+        ids = [c["id"] for c in result.status["campaigns"]["items"]]
+        assert run_rows(server.database_url, run_id, ids).empty
+
+
+def test_ctrl_c_mid_run_exits_1_writes_reports_and_deletes_the_runs_rows(
+    tmp_path: Path, own_sandbox: SandboxFactory
+) -> None:
+    server, operator = own_sandbox(provider_latency_ms=80)
+    # Each lead fetch takes 2 s: the run sits in a wait (the usual place for a Ctrl-C) when interrupted.
+    operator.set_fault("apollo", "slow", delay_ms=2000)
+    # Someone else's campaign on the same target, to show cleanup deletes by id and nothing more.
+    other_org = operator.create_organization("not the run's organization")
+    other_campaign = operator.create_campaign(other_org, "not the run's campaign", 3)
+    run_id = new_run_id("ctrl-c")
+    run = prepare_run(
+        tmp_path / "run",
+        "--tags=@happy_path",
+        "--name=platform team standard",
+        defines=suite_defines(server, run_id),
+    )
+    started = time.monotonic()
+    proc = start_behave(run)
+    seen: set[str] = set()
+    try:
+
+        def second_fetch_under_way() -> bool:
+            # Campaign 1 fetched its leads (jobs and leads exist; it may be done already), campaign 2 is
+            # started (no longer CREATED) and fetching.
+            rows = run_rows(server.database_url, run_id)
+            seen.update(rows.campaigns)
+            statuses = list(rows.campaigns.values())
+            return (
+                len(statuses) == 2
+                and "RUNNING" in statuses
+                and set(statuses) <= {"RUNNING", "COMPLETED"}
+                and rows.leads > 0
+            )
+
+        wait_until(second_fetch_under_way, 90, "the run's second campaign to be fetching", interval_s=0.05)
+        assert proc.poll() is None, "the run finished before it could be interrupted"
+        interrupt(proc)
+        result = finish_behave(run, proc, started, timeout_s=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+
+    assert result.exit_code == 1, result.describe()
+    status = result.status
+    assert status is not None, result.describe()
+    assert status["verdict"] == "FAILED" and status["exit_code"] == 1
+    assert "Interrupted" in status["reason"], status["reason"]
+    assert result.last_line.startswith("verdict: FAILED (exit 1): Interrupted"), result.describe()
+    assert (run.reports_dir / "report.html").is_file()
+    assert result.junit_files(), "JUnit written even after Ctrl-C"
+
+    # Cleanup ran after the interrupt and deleted the run's user, organization, campaigns, jobs and leads.
+    assert lines_with(result.stderr, f"exactly what run {run_id} created"), result.describe()
+    assert run_rows(server.database_url, run_id, seen).empty, run_rows(server.database_url, run_id, seen)
+    # Work the sandbox still had queued for those campaigns must not bring rows back: stop it (its workers
+    # drain) and look again.
+    database_url = server.database_url
+    server.stop()
+    assert run_rows(database_url, run_id, seen).empty
+    # The other tenant's rows are untouched.
+    assert table_counts(
+        database_url,
+        {
+            "users": ("id", operator.user_id),
+            "organizations": ("id", other_org),
+            "campaigns": ("id", other_campaign),
+        },
+    ) == {"users": 1, "organizations": 1, "campaigns": 1}
+    assert_no_secrets(result)
