@@ -3,8 +3,10 @@ what the run created (by id) and writes the reports (exit 1)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from selftest_support import (
@@ -21,6 +23,7 @@ from selftest_support import (
     wait_until,
 )
 
+from campaign_sandbox.api.routes import campaigns as campaign_routes
 from campaign_sandbox.server import SandboxServer
 
 pytestmark = pytest.mark.selftest
@@ -152,4 +155,55 @@ def test_ctrl_c_mid_run_exits_1_writes_reports_and_deletes_the_runs_rows(
             "campaigns": ("id", other_campaign),
         },
     ) == {"users": 1, "organizations": 1, "campaigns": 1}
+    assert_no_secrets(result)
+
+
+def test_ctrl_c_while_a_campaign_is_being_created_still_deletes_everything_of_the_run(
+    tmp_path: Path, own_sandbox: SandboxFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C can come while the platform is creating a campaign: the campaign then exists, in the run's
+    organization, but the run never saw its id. Cleanup must still leave nothing of the run behind."""
+    server, _ = own_sandbox()
+    entered, listed, release = threading.Event(), threading.Event(), threading.Event()
+    creates: list[int] = []
+    original_message = campaign_routes.creation_message
+    original_pages = campaign_routes.pages_for
+
+    def held_creation_message(*args: Any, **kwargs: Any) -> Any:
+        creates.append(1)
+        if len(creates) == 2:  # the run's second campaign: hold the request until the test lets it go
+            entered.set()
+            release.wait(30)
+        return original_message(*args, **kwargs)
+
+    def watched_pages_for(*args: Any, **kwargs: Any) -> Any:
+        if entered.is_set():  # the suite lists the campaigns again only after the interrupted request
+            listed.set()
+        return original_pages(*args, **kwargs)
+
+    monkeypatch.setattr(campaign_routes, "creation_message", held_creation_message)
+    monkeypatch.setattr(campaign_routes, "pages_for", watched_pages_for)
+    run_id = new_run_id("ctrl-c-create")
+    run = prepare_run(
+        tmp_path / "run", "--tags=@happy_path", "--name=quick", defines=suite_defines(server, run_id)
+    )
+    started = time.monotonic()
+    proc = start_behave(run)
+    try:
+        assert entered.wait(60), "the run never created its second campaign"
+        interrupt(proc)
+        # The suite noticed (it lists the scenario's campaigns in after_scenario); now the create completes.
+        assert listed.wait(30), "the run did not go on after the interrupt"
+        release.set()
+        result = finish_behave(run, proc, started, timeout_s=60)
+    finally:
+        release.set()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+
+    assert result.exit_code == 1, result.describe()
+    assert result.status is not None and "Interrupted" in result.status["reason"]
+    left = run_rows(server.database_url, run_id)
+    assert left.empty, f"left behind after Ctrl-C: {left}; warnings: {result.status['warnings']}"
     assert_no_secrets(result)
