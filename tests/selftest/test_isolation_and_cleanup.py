@@ -55,8 +55,11 @@ def test_two_runs_at_once_against_one_target_do_not_see_each_other(
     started = time.monotonic()
     procs = [start_behave(run) for run in runs]
     try:
+        # One deadline for both (each takes a few seconds alone); a hung target fails the test in 45 s.
+        deadline = started + 45
         results = [
-            finish_behave(run, proc, started, timeout_s=120) for run, proc in zip(runs, procs, strict=True)
+            finish_behave(run, proc, started, timeout_s=max(1.0, deadline - time.monotonic()))
+            for run, proc in zip(runs, procs, strict=True)
         ]
     finally:
         for proc in procs:
