@@ -316,19 +316,25 @@ class DatabaseProbe:
     ) -> dict[str, int]:
         """Delete exactly the run's rows, by id, in foreign-key order, in one transaction; return the counts.
 
+        The run's rows: its user, its organizations, the campaigns it recorded or that belong to those
+        organizations, and their leads and jobs. Nothing is selected by name or pattern.
+
         A worker may still insert a job or lead for one of the campaigns while this runs; the foreign key then
         fails the transaction, and it is retried a bounded number of times.
         """
-        ids = list(campaign_ids)
-        steps: list[tuple[str, sa.Delete]] = []
-        if ids:
-            steps += [
-                ("jobs", sa.delete(jobs).where(jobs.c.campaign_id.in_(ids))),
-                ("leads", sa.delete(leads).where(leads.c.campaign_id.in_(ids))),
-                ("campaigns", sa.delete(campaigns).where(campaigns.c.id.in_(ids))),
-            ]
         # A run makes one organization per scenario; one id alone is accepted too.
         org_ids = [organization_ids] if isinstance(organization_ids, str) else list(organization_ids or ())
+        # The run's campaigns are the ones it recorded plus any in its own organizations: a campaign whose
+        # creation was interrupted (Ctrl-C) exists there although the run never saw its id.
+        of_run = sa.or_(
+            campaigns.c.id.in_(list(campaign_ids)), campaigns.c.organization_id.in_(org_ids)
+        )
+        run_campaigns = sa.select(campaigns.c.id).where(of_run).scalar_subquery()
+        steps: list[tuple[str, sa.Delete]] = [
+            ("jobs", sa.delete(jobs).where(jobs.c.campaign_id.in_(run_campaigns))),
+            ("leads", sa.delete(leads).where(leads.c.campaign_id.in_(run_campaigns))),
+            ("campaigns", sa.delete(campaigns).where(of_run)),
+        ]
         if org_ids:
             steps.append(("organizations", sa.delete(organizations).where(organizations.c.id.in_(org_ids))))
         if user_id is not None:

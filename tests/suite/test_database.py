@@ -335,12 +335,33 @@ def test_delete_run_data_retries_after_a_concurrent_insert(probe: DatabaseProbe,
     assert count(db_url, "campaigns") == 1
 
 
+def test_delete_run_data_includes_unrecorded_campaigns_of_the_runs_organizations(
+    probe: DatabaseProbe, db_url: str
+) -> None:
+    # Ctrl-C during a create: the campaign exists in the run's organization but its id was never recorded.
+    counts = probe.delete_run_data("ua", "oa", ["c1"])
+    assert (counts["campaigns"], counts["organizations"]) == (3, 1)
+    assert count(db_url, "campaigns") == 1 and count(db_url, "campaigns", "id = 'd1'") == 1
+    assert count(db_url, "organizations", "id = 'ob'") == 1  # another run's organization is untouched
+
+
 def test_delete_run_data_gives_up_and_keeps_everything_when_the_fk_keeps_failing(
     probe: DatabaseProbe, db_url: str
 ) -> None:
-    # Org A still owns a campaign that is not in the list: deleting the org can never succeed.
-    with pytest.raises(DatabaseUnavailableError, match=r"cleanup \(3 attempts\) failed"):
-        probe.delete_run_data("ua", "oa", ["c1", "c2"])
+    # A worker keeps inserting jobs for a run campaign during every attempt: the campaign can never go.
+    def insert_job_every_time(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("DELETE FROM LEADS"):
+            cursor.execute(
+                "INSERT INTO jobs (campaign_id, name, job_type, status) "
+                "VALUES ('c1', 'ENRICH_LEAD', 'ENRICH_LEAD', 'PROCESSING')"
+            )
+
+    sa.event.listen(probe._engine, "before_cursor_execute", insert_job_every_time)
+    try:
+        with pytest.raises(DatabaseUnavailableError, match=r"cleanup \(3 attempts\) failed"):
+            probe.delete_run_data("ua", "oa", RUN)
+    finally:
+        sa.event.remove(probe._engine, "before_cursor_execute", insert_job_every_time)
     assert count(db_url, "jobs") == len(JOBS)  # one transaction: nothing half-deleted
     assert count(db_url, "campaigns") == len(CAMPAIGNS)
 
