@@ -49,7 +49,7 @@ class Store:
         except ArgumentError as exc:
             raise StoreError(f"invalid database URL {database_url!r}") from exc
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        self.write_lock = threading.RLock()
+        self.write_lock = WriteLock()
         try:
             if self.is_sqlite:
                 self.engine = self._sqlite_engine(immediate=False)
@@ -133,6 +133,28 @@ class Store:
         if self._tempdir is not None:
             shutil.rmtree(self._tempdir, ignore_errors=True)
             self._tempdir = None
+
+
+class WriteLock:
+    """Serialises write transactions; any thread may release it.
+
+    Not an RLock: FastAPI runs a sync generator dependency's set-up and tear-down as separate thread-pool
+    calls, so the request that took the lock may release it on another thread (an RLock then raises and
+    stays held for good). Writes never nest, so re-entrancy is not needed; a wait past the timeout is an
+    error instead of a silent hang.
+    """
+
+    TIMEOUT_S = 60.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        if not self._lock.acquire(timeout=self.TIMEOUT_S):
+            raise StoreError(f"no write slot within {self.TIMEOUT_S:g} s")
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.release()
 
 
 def _one_line(exc: BaseException) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 from sandbox_helpers import wait_until
 from sqlalchemy import bindparam, create_engine, text
 
@@ -44,3 +47,18 @@ def test_deleting_a_running_campaign_does_not_break_the_workers(
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
     for cid in doomed:
         assert client.call("GET", f"/campaigns/{cid}", 404) == {"detail": f"Campaign {cid} not found"}
+
+
+def test_overlapping_write_requests_all_succeed(make_sandbox: Callable[..., Any]) -> None:
+    # FastAPI may set up and tear down a request's write session on different threads; a thread-bound
+    # lock then stayed held and every later write hung (seen with two suite runs on one sandbox).
+    server, _ = make_sandbox()
+
+    def sign_up(_: int) -> int:
+        email = f"t-{uuid.uuid4().hex[:10]}@hellacooltestingdomain.pizza"
+        body = {"email": email, "password": "Passw0rd!x", "confirm_password": "Passw0rd!x"}
+        return requests.post(f"{server.url}/api/v1/auth/signup", json=body, timeout=10).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(sign_up, range(64)))
+    assert codes == [201] * 64
