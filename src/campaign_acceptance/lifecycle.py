@@ -34,7 +34,7 @@ from campaign_acceptance.outcome import (
     on_step_done,
     scenario_key,
 )
-from campaign_acceptance.settings import Settings, settings_from_behave
+from campaign_acceptance.settings import Settings, reports_dir_from_behave, settings_from_behave
 from campaign_acceptance.world import ScenarioState, Session, TenantUser, World, world_of
 from campaign_sandbox.core.config import SandboxSettings
 from campaign_sandbox.server import SandboxServer, SandboxStartError
@@ -64,6 +64,8 @@ def start_run(context: Any) -> None:
         record.reports_dir = str(settings.reports_dir)
         world.session_ = open_session(settings)
     except CannotTestError as error:
+        if not record.settings:  # the settings themselves are invalid: still write where CI looks
+            record.reports_dir = str(reports_dir_from_behave(context.config, os.environ))
         cannot_test(context, error, record)
 
 

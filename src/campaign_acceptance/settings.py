@@ -267,6 +267,21 @@ def settings_from_behave(config: Any, environ: Mapping[str, str]) -> Settings:
     return load_settings(_own(ini), _own(defines), environ)
 
 
+def reports_dir_from_behave(config: Any, environ: Mapping[str, str]) -> Path:
+    """Where the reports go, even when another setting is invalid (the run must still say why, there).
+
+    Same layers and precedence as settings_from_behave, for this one setting; an unusable value falls back
+    to the default.
+    """
+    defines = {str(k): str(v) for k, v in (getattr(config, "userdata_defines", None) or ())}
+    userdata = getattr(config, "userdata", None) or {}
+    for layer in (defines, {"reports_dir": environ.get(ENV_PREFIX + "REPORTS_DIR", "")}, userdata):
+        raw = str(layer.get("reports_dir") or "").strip()
+        if raw:
+            return _path(raw)
+    return Settings.reports_dir
+
+
 def _own(layer: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in layer.items() if "." not in k}
 

@@ -10,7 +10,13 @@ import pytest
 from behave.configuration import Configuration
 
 from campaign_acceptance.errors import ConfigurationError
-from campaign_acceptance.settings import Settings, load_settings, redact_url, settings_from_behave
+from campaign_acceptance.settings import (
+    Settings,
+    load_settings,
+    redact_url,
+    reports_dir_from_behave,
+    settings_from_behave,
+)
 
 
 def load(
@@ -270,3 +276,14 @@ def test_settings_from_behave_reads_ini_alone(behave_dir: Path) -> None:
 def test_settings_from_behave_names_the_define_as_origin(behave_dir: Path) -> None:
     with pytest.raises(ConfigurationError, match=r"got 'x' \(from -D\)$"):
         settings_from_behave(Configuration(["-D", "scale=x"]), {})
+
+
+def test_reports_dir_is_found_even_when_another_setting_is_invalid(behave_dir: Path) -> None:
+    # The run must write its CANNOT_TEST status where CI looks, not in ./reports.
+    config = Configuration(["-D", "scale=abc", "-D", "reports_dir=/tmp/ci-reports"])
+    with pytest.raises(ConfigurationError):
+        settings_from_behave(config, {})
+    assert reports_dir_from_behave(config, {}) == Path("/tmp/ci-reports")
+    env = {"CAMPAIGN_SUITE_REPORTS_DIR": "from-env"}
+    assert reports_dir_from_behave(Configuration(["-D", "scale=abc"]), env) == Path("from-env")
+    assert reports_dir_from_behave(Configuration([]), {}) == Path("reports")
