@@ -22,7 +22,7 @@ from hamcrest import (
     less_than,
 )
 
-from campaign_acceptance.errors import ConfigurationError, ServiceFailure
+from campaign_acceptance.errors import ApiError, ConfigurationError, ServiceFailure
 from campaign_acceptance.matchers import (
     campaign_with_status,
     every_lead_enriched_once,
@@ -106,13 +106,25 @@ def start_campaigns(world: World, campaigns: int, leads: int, mode: str | None =
         campaign_id = str(created["id"])
         session.campaign_ids.append(campaign_id)
         scenario.campaigns.append(CampaignUnderTest(campaign_id, name, per_campaign))
-        session.client.start_campaign(campaign_id)
+        _start(world, campaign_id)
         if mode == "sequential":
             # Waiting on every campaign started so far keeps the earlier ones watched for pauses too.
             scenario.last_observation = monitor.wait_for_fetch(scenario.campaign_ids, deadline)
     if mode == "concurrent":
         scenario.last_observation = monitor.wait_for_fetch(scenario.campaign_ids, deadline)
     _remember_leads(world)
+
+
+def _start(world: World, campaign_id: str) -> None:
+    """Start a campaign; a refusal while a breaker is open is the service's failure, not the product's."""
+    client = world.session.client
+    try:
+        client.start_campaign(campaign_id)
+    except ApiError as error:
+        states = client.breakers()
+        if all(b.closed for b in states.values()):
+            raise
+        raise ServiceFailure(breaker_report(states)) from error
 
 
 def _remember_leads(world: World) -> None:
