@@ -182,7 +182,7 @@ def verdict_reason(
         what = ", ".join(aborted_services(aborted)) or "service unavailable"
         return f"Stopped by a third-party service failure: {what} ({len(aborted)} {noun} aborted)"
     passed = sum(1 for o in outcomes if o.status == PASSED)
-    return f"All {passed} executed scenarios passed"
+    return "The 1 executed scenario passed" if passed == 1 else f"All {passed} executed scenarios passed"
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ def test_verdict_reason_words() -> None:
     assert verdict_reason(Verdict.FAILED, failed) == "1 scenario failed: happy path: Then x: expected 5"
     assert verdict_reason(Verdict.CANNOT_TEST, [], "no db") == "Nothing could be tested: no db"
     assert "Interrupted" in verdict_reason(Verdict.FAILED, [], interrupted=True)
-    assert verdict_reason(Verdict.PASSED, [o(PASSED)]) == "All 1 executed scenarios passed"
+    assert verdict_reason(Verdict.PASSED, [o(PASSED)]) == "The 1 executed scenario passed"
 
 
 def test_abort_tags_name_the_service_also_from_paused_campaign_messages() -> None:
