@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
 from campaign_sandbox.core.config import SandboxSettings
-
-T = TypeVar("T")
 
 # Fast numbers: tiny latencies, a breaker that opens after 3 failures and never recovers on its own in a test.
 FAST = {
@@ -30,20 +26,6 @@ APOLLO_URL = "https://app.apollo.io/#/people?personTitles%5B%5D=CEO&page=1"
 
 def fast_settings(**overrides: Any) -> SandboxSettings:
     return SandboxSettings(**{**FAST, **overrides})
-
-
-def wait_until(condition: Callable[[], T | None], timeout: float = 30.0, what: str = "condition") -> T:
-    """Poll ``condition`` until it returns something truthy; fail with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    delay = 0.02
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(delay)
-        delay = min(delay * 1.5, 0.25)
 
 
 class Client:

@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 from sandbox_dbcheck import enrichment_facts
-from sandbox_helpers import Client, wait_until
+from sandbox_helpers import Client
+
+from polling import wait_until
 
 OPENAI_TRIP = "Campaign paused: Service openai unavailable: Circuit breaker opened for openai: "
 

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from sandbox_dbcheck import enrichment_facts
-from sandbox_helpers import wait_until
+
+from polling import wait_until
 
 
 def test_ten_campaigns_of_twenty_leads_complete_with_every_lead_enriched_once(

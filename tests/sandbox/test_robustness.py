@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 import requests
-from sandbox_helpers import wait_until
 from sqlalchemy import bindparam, create_engine, text
+
+from polling import wait_until
 
 
 def test_deleting_a_running_campaign_does_not_break_the_workers(

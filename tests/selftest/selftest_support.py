@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import requests
 import sqlalchemy as sa
@@ -37,25 +37,12 @@ RUN_PASSWORD_PREFIX = "Aa1!"
 JWT_MARKER = "eyJ"
 DEFAULT_TIMEOUT_S = 180.0
 
-T = TypeVar("T")
 
 # The own_sandbox fixture: ``own_sandbox(**SandboxSettings fields) -> (server, operator)``.
 SandboxFactory = Callable[..., "tuple[SandboxServer, SandboxApi]"]
 
 
 # ---------------------------------------------------------------------------------------------- polling
-
-
-def wait_until(condition: Callable[[], T | None], timeout_s: float, what: str, interval_s: float = 0.1) -> T:
-    """Poll ``condition`` until it is truthy; AssertionError naming ``what`` at the deadline."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
-        time.sleep(interval_s)
 
 
 def closed_port() -> int:

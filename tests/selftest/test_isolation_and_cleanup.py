@@ -20,11 +20,11 @@ from selftest_support import (
     run_rows,
     start_behave,
     table_counts,
-    wait_until,
 )
 
 from campaign_sandbox.api.routes import campaigns as campaign_routes
 from campaign_sandbox.server import SandboxServer
+from polling import wait_until
 
 pytestmark = pytest.mark.selftest
 

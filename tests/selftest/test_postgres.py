@@ -15,8 +15,9 @@ from selftest_support import (
     run_behave,
     run_rows,
     table_counts,
-    wait_until,
 )
+
+from polling import wait_until
 
 pytestmark = [pytest.mark.selftest, pytest.mark.postgres]
 

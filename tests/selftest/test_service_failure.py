@@ -25,10 +25,10 @@ from selftest_support import (
     run_behave,
     run_rows,
     start_behave,
-    wait_until,
 )
 
 from campaign_sandbox.server import SandboxServer
+from polling import wait_until
 
 pytestmark = pytest.mark.selftest
 

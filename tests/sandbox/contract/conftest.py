@@ -14,10 +14,12 @@ from typing import Any
 
 import pytest
 
+from polling import wait_until
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from contract_shapes import SAMPLES_DIR
-from contract_support import Api, describe, start_sandbox, wait_until
+from contract_support import Api, describe, start_sandbox
 
 
 @pytest.fixture(scope="session", autouse=True)

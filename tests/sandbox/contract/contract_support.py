@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -25,7 +23,6 @@ REQUEST_TIMEOUT_S = 15.0
 SECRET_KEY = "contract-tests-secret-key-0123456789abcdef"
 VALIDATION_KEYS = frozenset({"type", "loc", "msg", "input", "ctx", "url"})
 
-T = TypeVar("T")
 
 
 @dataclass
@@ -175,26 +172,6 @@ def describe(resp: requests.Response) -> str:
     if len(text) > 600:
         text = text[:600] + "..."
     return f"{resp.request.method} {resp.request.url} -> {resp.status_code}: {text}"
-
-
-def wait_until(
-    probe: Callable[[], T | None],
-    *,
-    timeout_s: float = 20.0,
-    interval_s: float = 0.05,
-    what: str = "condition",
-) -> T:
-    """Poll ``probe`` until it returns something truthy, within a deadline (interval backs off to 0.5 s)."""
-    deadline = time.monotonic() + timeout_s
-    last: T | None = None
-    while True:
-        last = probe()
-        if last:
-            return last
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}; last: {last!r}")
-        time.sleep(interval_s)
-        interval_s = min(interval_s * 1.5, 0.5)
 
 
 def check_sample(resp: requests.Response, name: str, **options: Any) -> Any:

@@ -21,8 +21,9 @@ from contract_support import (
     check_sample,
     describe,
     start_sandbox,
-    wait_until,
 )
+
+from polling import wait_until
 
 CLOSED = {
     "circuit_state": "closed",
