@@ -35,25 +35,25 @@ def _campaigns(client: PlatformClient, org_id: str, count: int) -> list[str]:
     return ids
 
 
-def measure(server: SandboxServer, count: int, repeats: int, with_db: bool) -> dict[str, Any]:
-    client = PlatformClient(server.url, 10.0)
-    email = f"bench-{uuid.uuid4().hex[:10]}@hellacooltestingdomain.pizza"
-    client.signup(email, "Bench1!pass")
-    client.login(email, "Bench1!pass")
-    faults = FaultControl(server.url, 10.0)
-    probe = DatabaseProbe(server.database_url) if with_db else None
-    notices: list[float] = []
-    per_cycle: list[float] = []
-    for _ in range(repeats):
+def measure_once(count: int, with_db: bool) -> tuple[float, float]:
+    """A fresh sandbox, `count` RUNNING campaigns, a pause later: (seconds to notice, requests per cycle)."""
+    # A fresh sandbox each time: hung work of an earlier round must not time out and trip a breaker here.
+    settings = SandboxSettings(fault_control=True, workers=8, hang_timeout_s=3600)
+    with SandboxServer(settings) as server:
+        client = PlatformClient(server.url, 10.0)
+        email = f"bench-{uuid.uuid4().hex[:10]}@hellacooltestingdomain.pizza"
+        client.signup(email, "Bench1!pass")
+        client.login(email, "Bench1!pass")
         # Enrichment hangs at the first provider, so every campaign stays RUNNING until the pause.
-        faults.set("millionverifier", "hang")
+        FaultControl(server.url, 10.0).set("millionverifier", "hang")
         org_id = str(client.create_organization(f"bench {count}", "monitor budget")["id"])
         ids = _campaigns(client, org_id, count)
+        probe = DatabaseProbe(server.database_url) if with_db else None
         monitor = Monitor(ApiDbSource(client, probe, org_id), RealClock(), 0.2, 2.0)
-        before_requests, before_cycles = client.request_count, monitor.cycles
+        before_requests = client.request_count
         paused_at: list[float] = []
 
-        def pause_later(paused_at: list[float] = paused_at) -> None:
+        def pause_later() -> None:
             threading.Event().wait(PAUSE_AFTER_S)
             paused_at.append(time.monotonic())
             client.pause_service("perplexity", "benchmark")
@@ -61,18 +61,27 @@ def measure(server: SandboxServer, count: int, repeats: int, with_db: bool) -> d
         pauser = threading.Thread(target=pause_later)
         pauser.start()
         try:
-            monitor.wait_for_enrichment(ids, 60)
-        except ServiceFailure:
-            notices.append(time.monotonic() - paused_at[0])
-        pauser.join()
-        cycles = monitor.cycles - before_cycles
-        # The pause call itself is one of the counted requests.
-        per_cycle.append((client.request_count - before_requests - 1) / max(cycles, 1))
-        client.resume_service("perplexity")
-        faults.set("millionverifier", "ok")
-    client.close()
-    if probe is not None:
-        probe.close()
+            monitor.wait_for_enrichment(ids, 120)
+            raise RuntimeError("enrichment finished although it was held")
+        except ServiceFailure as failure:
+            noticed = time.monotonic()
+            if failure.report.services != ("perplexity",):
+                raise RuntimeError(f"an unexpected service failure: {failure.report.reason}") from None
+        finally:
+            pauser.join()
+        # The pause request itself is counted too; take it out.
+        per_cycle = (client.request_count - before_requests - 1) / max(monitor.cycles, 1)
+        FaultControl(server.url, 10.0).heal_all()
+        client.close()
+        if probe is not None:
+            probe.close()
+        return noticed - paused_at[0], per_cycle
+
+
+def measure(count: int, repeats: int, with_db: bool) -> dict[str, Any]:
+    figures = [measure_once(count, with_db) for _ in range(repeats)]
+    notices = [n for n, _ in figures]
+    per_cycle = [c for _, c in figures]
     return {
         "campaigns": count,
         "database": with_db,
@@ -87,20 +96,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
-    settings = SandboxSettings(fault_control=True, workers=8)
     results = []
-    with SandboxServer(settings) as server:
-        for with_db in (True, False):
-            for count in args.campaigns:
-                result = measure(server, count, args.repeats, with_db)
-                results.append(result)
-                notice, cycle = result["pause_notice_s"], result["requests_per_cycle"]
-                print(
-                    f"campaigns {count:4d}  database {'yes' if with_db else 'no ':3s}  "
-                    f"pause noticed median {notice['median']:.2f}s max {notice['max']:.2f}s  "
-                    f"requests/cycle median {cycle['median']:.1f} max {cycle['max']:.1f}",
-                    flush=True,
-                )
+    for with_db in (True, False):
+        for count in args.campaigns:
+            result = measure(count, args.repeats, with_db)
+            results.append(result)
+            notice, cycle = result["pause_notice_s"], result["requests_per_cycle"]
+            print(
+                f"campaigns {count:4d}  database {'yes' if with_db else 'no ':3s}  "
+                f"pause noticed median {notice['median']:.2f}s max {notice['max']:.2f}s  "
+                f"requests/cycle median {cycle['median']:.1f} max {cycle['max']:.1f}",
+                flush=True,
+            )
     if args.json:
         with open(args.json, "w") as out:
             json.dump(results, out, indent=2)
