@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, Any
 from campaign_acceptance.outcome import RunRecord
 
 if TYPE_CHECKING:
-    from campaign_sandbox.server import SandboxServer
-
     from campaign_acceptance.client import FaultControl, PlatformClient
     from campaign_acceptance.database import DatabaseProbe
     from campaign_acceptance.model import BreakerReport, Observation
     from campaign_acceptance.monitor import Monitor
     from campaign_acceptance.settings import Settings
+    from campaign_sandbox.server import SandboxServer
 
 
 @dataclass
