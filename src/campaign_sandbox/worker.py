@@ -124,7 +124,7 @@ class Lifecycle:
                 job.completed_at = utcnow()
                 return
             if campaign.status is CampaignStatus.PAUSED:
-                _park(job, campaign_id)
+                _park(job, campaign)
                 return
             job.status = JobStatus.PROCESSING
             job.task_id = job.task_id or str(uuid.uuid4())
@@ -255,7 +255,7 @@ class Lifecycle:
                     job.completed_at = utcnow()
                     return None
             if campaign.status is CampaignStatus.PAUSED:
-                _park(job, campaign_id)
+                _park(job, campaign)
                 return None
             raw = lead.raw_data or {}
             snapshot = {
@@ -269,10 +269,12 @@ class Lifecycle:
             return job.id, snapshot, campaign.instantly_campaign_id
 
 
-def _park(job: Job, campaign_id: str) -> None:
-    # Sandbox difference: work of a PAUSED campaign waits for its resume instead of running on.
+def _park(job: Job, campaign: Campaign) -> None:
+    # Sandbox difference: work of a PAUSED campaign waits for its resume instead of running on. The
+    # campaign's pause message goes into the error so that a service pause's parked jobs name the service
+    # (paused_jobs_by_service, /paused-jobs/{service} and resume-service match on it).
     job.status = JobStatus.PAUSED
-    job.error = f"Job paused: campaign {campaign_id} is PAUSED"
+    job.error = f"Job paused: campaign {campaign.id} is PAUSED ({campaign.status_message or 'no message'})"
     job.completed_at = utcnow()
 
 

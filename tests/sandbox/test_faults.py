@@ -148,6 +148,11 @@ def test_manual_pause_service_and_resume_service(
     start = client.call("POST", f"/campaigns/{client.create_campaign(3)}/start", 200, json={})["data"]
     assert start["status_message"].startswith("Starting campaign process (with warnings: ")
     wait_until(lambda: _settled(client, [cid]), 30, "in-flight enrichments to settle")
+    # Every paused job of the campaign names the service, so the platform's matching finds all of them.
+    jobs = client.call("GET", "/jobs/", params={"campaign_id": cid, "per_page": 100})["data"]["jobs"]
+    paused_ids = {j["id"] for j in jobs if j["status"] == "PAUSED"}
+    listed = client.call("GET", "/queue-management/paused-jobs/perplexity")["data"]["paused_jobs"]
+    assert paused_ids <= {j["id"] for j in listed}
 
     resumed = client.call("POST", "/queue-management/resume-service", json={"service": "perplexity"})["data"]
     assert resumed["campaigns_resumed"] >= 1

@@ -114,6 +114,10 @@ def test_manual_pause_parks_the_work_and_resume_finishes_it(make_sandbox: Callab
 
     wait_until(settled, 30, "the paused campaign's work to park")
     assert client.campaign(cid)["status"] == "PAUSED"
+    jobs = client.call("GET", "/jobs/", params={"campaign_id": cid, "per_page": 100})["data"]["jobs"]
+    parked = [j["error"] for j in jobs if j["status"] == "PAUSED"]
+    expected = f"Job paused: campaign {cid} is PAUSED (Campaign paused: coffee)"
+    assert parked and all(error == expected for error in parked), parked
     resumed = client.call("POST", f"/campaigns/{cid}/resume")
     assert resumed["data"]["status_message"] == "Campaign resumed - services are available"
     wait_until(lambda: client.campaign(cid)["status"] == "COMPLETED", 30, "campaign COMPLETED")
