@@ -144,6 +144,9 @@ def start_running_campaigns(world: World, campaigns: int, leads: int) -> None:
     """
     faults = world.session.faults
     if faults is not None:
+        # Work still queued from an earlier scenario (e.g. resumed campaigns) would be held back too and
+        # starve this scenario's lead fetches while its first campaign finishes: let it drain first.
+        _wait_until_no_job_is_waiting(world)
         faults.set(HOLD_SERVICE, "slow", delay_ms=HOLD_ENRICHMENT_MS)
         world.scenario.cleanups.append((f"heal {HOLD_SERVICE}", _release_hold_action(world)))
     start_campaigns(world, campaigns, leads, mode="concurrent")
@@ -155,6 +158,16 @@ def start_running_campaigns(world: World, campaigns: int, leads: int) -> None:
         empty(),
         "campaigns must still be running for this scenario; these were not (use more leads on a fast stack)",
     )
+
+
+def _wait_until_no_job_is_waiting(world: World) -> None:
+    client = world.session.client
+
+    def idle() -> bool:
+        counts = client.queue_status().get("job_counts", {})
+        return not counts.get("PENDING") and not counts.get("PROCESSING")
+
+    _monitor(world).wait_until(idle, world.session.settings.pause_deadline_s, "no job pending or processing")
 
 
 def _release_hold_action(world: World) -> Callable[[], object]:
