@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 from sqlalchemy import bindparam, create_engine, text
+from sqlalchemy.orm import Session
 
 from polling import wait_until
 
@@ -63,3 +65,25 @@ def test_overlapping_write_requests_all_succeed(make_sandbox: Callable[..., Any]
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         codes = list(pool.map(sign_up, range(64)))
     assert codes == [201] * 64
+
+
+def test_a_write_is_committed_before_its_response_is_sent(
+    make_sandbox: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # FastAPI ends a yield dependency after the response by default: a client could act on a 201 before
+    # its row was committed. Slow commits make that window wide enough to hit every time.
+    server, _ = make_sandbox()
+    original_commit = Session.commit
+
+    def slow_commit(self: Session) -> None:
+        threading.Event().wait(0.3)
+        original_commit(self)
+
+    monkeypatch.setattr(Session, "commit", slow_commit)
+    email = f"t-{uuid.uuid4().hex[:10]}@hellacooltestingdomain.pizza"
+    body = {"email": email, "password": "Passw0rd!x", "confirm_password": "Passw0rd!x"}
+    assert requests.post(f"{server.url}/api/v1/auth/signup", json=body, timeout=10).status_code == 201
+    login = requests.post(
+        f"{server.url}/api/v1/auth/login", json={"email": email, "password": "Passw0rd!x"}, timeout=10
+    )
+    assert login.status_code == 200, login.text

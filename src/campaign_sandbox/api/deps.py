@@ -31,8 +31,11 @@ def write_session(runtime: Runtime) -> Iterator[Session]:
         yield session
 
 
-ReadSession = Annotated[Session, Depends(read_session)]
-WriteSession = Annotated[Session, Depends(write_session)]
+# scope="function": the session ends (the write commits) before the response is sent. With FastAPI's
+# default a client could act on a 201 before its row was committed (a signup then a login failing), and a
+# failed commit would still have been answered with success.
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 
 
 def service_or_400(raw: str) -> Service:
