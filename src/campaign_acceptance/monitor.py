@@ -202,6 +202,13 @@ def breaker_report(
     )
 
 
+def failure_report(breakers: Mapping[str, BreakerState]) -> BreakerReport | None:
+    """The breaker report when any breaker is not closed, else None (the health gate's question)."""
+    if all(b.closed for b in breakers.values()):
+        return None
+    return breaker_report(breakers)
+
+
 def describe_breakers(breakers: Mapping[str, BreakerState]) -> str:
     not_closed = [b for b in breakers.values() if not b.closed]
     if not breakers:

@@ -260,11 +260,11 @@ def apply_health_gate(
 ) -> BreakerReport | None:
     """The gate decision in one call: None when all breakers are closed; otherwise abort (policy 'abort')
     or add a warning and go on (policy 'warn'). Returns the report either way."""
-    from campaign_acceptance.monitor import breaker_report
+    from campaign_acceptance.monitor import failure_report
 
-    if all(b.closed for b in breakers.values()):
+    report = failure_report(breakers)
+    if report is None:
         return None
-    report = breaker_report(breakers)
     if policy == "abort":
         abort_before_start(scenario, report, record)
     else:

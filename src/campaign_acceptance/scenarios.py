@@ -29,7 +29,7 @@ from campaign_acceptance.matchers import (
     no_shared_emails,
 )
 from campaign_acceptance.model import CLOSED, SERVICES, CampaignSnapshot
-from campaign_acceptance.monitor import ApiDbSource, Monitor, RealClock, breaker_report, snapshot_from_api
+from campaign_acceptance.monitor import ApiDbSource, Monitor, RealClock, failure_report, snapshot_from_api
 from campaign_acceptance.progress import ConsoleProgress
 from campaign_acceptance.world import CampaignUnderTest, GateDecision, Session, World
 
@@ -121,10 +121,10 @@ def _start(world: World, campaign_id: str) -> None:
     try:
         client.start_campaign(campaign_id)
     except ApiError as error:
-        states = client.breakers()
-        if all(b.closed for b in states.values()):
+        report = failure_report(client.breakers())
+        if report is None:
             raise
-        raise ServiceFailure(breaker_report(states)) from error
+        raise ServiceFailure(report) from error
 
 
 def _remember_leads(world: World) -> None:
@@ -286,10 +286,8 @@ def check_every_lead_enriched_exactly_once(world: World) -> None:
 
 
 def _gate(world: World) -> GateDecision:
-    states = world.session.client.breakers()
-    if all(b.closed for b in states.values()):
-        return GateDecision(abort=False, report=None)
-    return GateDecision(abort=True, report=breaker_report(states))
+    report = failure_report(world.session.client.breakers())
+    return GateDecision(abort=report is not None, report=report)
 
 
 def ensure_every_breaker_closed(world: World) -> None:

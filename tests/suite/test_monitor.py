@@ -10,7 +10,13 @@ import pytest
 
 from campaign_acceptance.errors import DeadlineExceeded, ServiceFailure
 from campaign_acceptance.model import SERVICES, BreakerState, CampaignSnapshot, Observation, Progress
-from campaign_acceptance.monitor import ApiDbSource, Monitor, breaker_report, progress_from_jobs
+from campaign_acceptance.monitor import (
+    ApiDbSource,
+    Monitor,
+    breaker_report,
+    failure_report,
+    progress_from_jobs,
+)
 from campaign_acceptance.progress import ConsoleProgress, render_line
 
 
@@ -333,3 +339,12 @@ def test_monitor_feeds_the_progress_sink_every_cycle() -> None:
     monitor, _, _ = make([RUNNING, done], progress=Sink())
     monitor.wait_for_enrichment(["a"], 10)
     assert seen == ["enrichment", "enrichment"]
+
+
+def test_failure_report_is_none_when_every_breaker_is_closed() -> None:
+    closed = {"openai": BreakerState("openai", "closed"), "apollo": BreakerState("apollo", "closed")}
+    assert failure_report(closed) is None
+    half_open = {**closed, "openai": BreakerState("openai", "half_open", 2, 5)}
+    report = failure_report(half_open)
+    assert report is not None and report.services == ("openai",)
+    assert "openai is half_open (2/5 failures)" in report.reason
