@@ -72,12 +72,9 @@ class Base(DeclarativeBase):
     pass
 
 
-class Organization(Base):
-    __tablename__ = "organizations"
+class Timestamps:
+    """created_at / updated_at as organizations, campaigns, leads and users have them (jobs differ)."""
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True, default=new_uuid)
-    name: Mapped[str] = mapped_column(String(255), nullable=False)
-    description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, default=utcnow, server_default=func.now()
     )
@@ -86,7 +83,15 @@ class Organization(Base):
     )
 
 
-class Campaign(Base):
+class Organization(Timestamps, Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class Campaign(Timestamps, Base):
     __tablename__ = "campaigns"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True, default=new_uuid)
@@ -94,12 +99,6 @@ class Campaign(Base):
     description: Mapped[str | None] = mapped_column(Text)
     status: Mapped[CampaignStatus] = mapped_column(
         _enum(CampaignStatus, "campaignstatus"), nullable=False, default=CampaignStatus.CREATED
-    )
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, default=utcnow, server_default=func.now()
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow, server_default=func.now()
     )
     organization_id: Mapped[str] = mapped_column(String(36), ForeignKey("organizations.id"), nullable=False)
     status_message: Mapped[str | None] = mapped_column(Text)
@@ -138,7 +137,7 @@ class Job(Base):
     )
 
 
-class Lead(Base):
+class Lead(Timestamps, Base):
     __tablename__ = "leads"
     __table_args__ = (
         Index(
@@ -166,15 +165,9 @@ class Lead(Base):
     email_copy_gen_results: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     instantly_lead_record: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     enrichment_job_id: Mapped[str | None] = mapped_column(String(36))
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, default=utcnow, server_default=func.now()
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow, server_default=func.now()
-    )
 
 
-class User(Base):
+class User(Timestamps, Base):
     __tablename__ = "users"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True, default=new_uuid)
@@ -183,9 +176,3 @@ class User(Base):
     password: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     failed_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_failed_attempt: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, default=utcnow, server_default=func.now()
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow, server_default=func.now()
-    )
