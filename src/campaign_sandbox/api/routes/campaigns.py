@@ -181,16 +181,7 @@ def pause_campaign(
             ),
         )
     set_status(campaign, CampaignStatus.PAUSED, f"Campaign paused: {reason}", reason)
-    message = f"Campaign {campaign_id} has been paused"
-    return success(
-        {
-            "id": campaign.id,
-            "status": campaign.status.value,
-            "status_message": campaign.status_message,
-            "message": message,
-        },
-        message,
-    )
+    return _status_changed(campaign, f"Campaign {campaign_id} has been paused")
 
 
 @router.post("/{campaign_id}/resume")
@@ -201,16 +192,7 @@ def resume_campaign(campaign_id: str, runtime: Runtime) -> dict[str, Any]:
         raise HTTPException(status_code=404, detail=f"Campaign {campaign_id} not found") from None
     except ValueError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
-    message = f"Campaign {campaign_id} has been resumed"
-    return success(
-        {
-            "id": campaign.id,
-            "status": campaign.status.value,
-            "status_message": campaign.status_message,
-            "message": message,
-        },
-        message,
-    )
+    return _status_changed(campaign, f"Campaign {campaign_id} has been resumed")
 
 
 def _lead_stats() -> dict[str, Any]:
@@ -224,6 +206,17 @@ def _lead_stats() -> dict[str, Any]:
         "leads_with_instantly_record": 0,
         "error_message": None,
     }
+
+
+def _status_changed(campaign: Campaign, message: str) -> dict[str, Any]:
+    """The pause/resume answer: the message both at the top level and inside data, as on the platform."""
+    data = {
+        "id": campaign.id,
+        "status": campaign.status.value,
+        "status_message": campaign.status_message,
+        "message": message,
+    }
+    return success(data, message)
 
 
 def _analytics(session: Session, campaign: Campaign) -> dict[str, Any]:
