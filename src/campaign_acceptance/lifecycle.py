@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import sys
 import time
 from typing import Any
 
@@ -34,6 +33,7 @@ from campaign_acceptance.outcome import (
     on_step_done,
     scenario_key,
 )
+from campaign_acceptance.progress import say
 from campaign_acceptance.settings import Settings, reports_dir_from_behave, settings_from_behave
 from campaign_acceptance.world import ScenarioState, Session, TenantUser, World, world_of
 from campaign_sandbox.core.config import SandboxSettings
@@ -42,13 +42,6 @@ from campaign_sandbox.server import SandboxServer, SandboxStartError
 # The platform only lets whitelisted addresses sign up; this domain is whitelisted for tests.
 SIGNUP_DOMAIN = "hellacooltestingdomain.pizza"
 SANDBOX_START_TIMEOUT_S = 30.0
-
-
-def _say(line: str) -> None:
-    """Hooks run with stdout captured by behave; the real stderr stays visible."""
-    stream = sys.__stderr__
-    if stream is not None:
-        print(line, file=stream, flush=True)
 
 
 # --- before_all ----------------------------------------------------------------------------------------
@@ -94,7 +87,7 @@ def open_session(settings: Settings) -> Session:
         user = _sign_up(client, settings.run_id)
         target = "embedded sandbox" if sandbox else api_url
         database = "its database" if probe else "no database"
-        _say(f"run {settings.run_id}: testing {target} with {database}")
+        say(f"run {settings.run_id}: testing {target} with {database}")
         return Session(settings, client, probe, faults, user, sandbox=sandbox)
     except BaseException:
         if sandbox is not None:
@@ -164,7 +157,7 @@ def end_scenario(context: Any, scenario: Any) -> None:
             undo()
         except SuiteError as error:
             world.record.warnings.append(f"{scenario.name}: could not {what}: {error}")
-            _say(f"warning: {scenario.name}: could not {what}: {error}")
+            say(f"warning: {scenario.name}: could not {what}: {error}")
     state.cleanups.clear()
     if state.report is not None:
         world.record.evidence[scenario_key(scenario)] = state.report
@@ -213,7 +206,7 @@ def _delete_run_data(world: World, session: Session) -> None:
         )
     except CannotTestError as error:  # the probe's error family; here it only means cleanup failed
         world.record.warnings.append(f"cleanup failed, left on the platform: {what}: {error}")
-        _say(f"warning: cleanup failed: {error}")
+        say(f"warning: cleanup failed: {error}")
         return
     deleted = ", ".join(f"{n} {table}" for table, n in counts.items())
-    _say(f"cleanup: deleted {deleted} (exactly what run {session.settings.run_id} created)")
+    say(f"cleanup: deleted {deleted} (exactly what run {session.settings.run_id} created)")

@@ -19,7 +19,6 @@ Abort mechanics (behave 1.3.3, verified by tests/suite/test_runner.py running be
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,6 +27,8 @@ from typing import Any
 
 from campaign_acceptance.errors import ServiceFailure
 from campaign_acceptance.model import SERVICES, BreakerReport, BreakerState, CampaignSnapshot
+from campaign_acceptance.monitor import failure_report
+from campaign_acceptance.progress import say
 
 ABORTED_TAG = "aborted"
 SERVICE_TAG_PREFIX = "service."
@@ -225,14 +226,6 @@ def _feature_name(scenario: Any) -> str:
     return str(getattr(feature, "name", "") or "")
 
 
-def _announce(line: str) -> None:
-    # Hooks and steps run with stdout/stderr captured; the original stream is what the user sees.
-    stream = sys.__stderr__
-    if stream is not None:
-        stream.write(line + "\n")
-        stream.flush()
-
-
 def _record_abort(scenario: Any, report: BreakerReport, record: RunRecord, phase: str, reason: str) -> None:
     key = scenario_key(scenario)
     record.aborts[key] = AbortRecord(
@@ -252,7 +245,7 @@ def abort_before_start(scenario: Any, report: BreakerReport, record: RunRecord) 
     _add_tags(scenario, abort_tags(report))
     scenario.skip(reason=reason)
     _record_abort(scenario, report, record, PHASE_GATE, reason)
-    _announce(f"ABORTED {scenario.name}: {reason}")
+    say(f"ABORTED {scenario.name}: {reason}")
 
 
 def apply_health_gate(
@@ -260,8 +253,6 @@ def apply_health_gate(
 ) -> BreakerReport | None:
     """The gate decision in one call: None when all breakers are closed; otherwise abort (policy 'abort')
     or add a warning and go on (policy 'warn'). Returns the report either way."""
-    from campaign_acceptance.monitor import failure_report
-
     report = failure_report(breakers)
     if report is None:
         return None
@@ -298,7 +289,7 @@ def on_step_done(scenario: Any, step: Any, record: RunRecord) -> bool:
     _add_tags(scenario, abort_tags(report))
     scenario.skip(reason=reason)
     _record_abort(scenario, report, record, PHASE_IN_FLIGHT, reason)
-    _announce(f"ABORTED {scenario.name}: {reason}")
+    say(f"ABORTED {scenario.name}: {reason}")
     return True
 
 

@@ -34,9 +34,13 @@ def render_line(phase: str, obs: Observation) -> str:
     return f"[{phase} {obs.at:.1f}s] leads {done}/{expected} · campaigns {campaigns} · {breakers}"
 
 
-def _terminal() -> TextIO | None:
+def say(line: str, stream: TextIO | None = None) -> None:
+    """Write one line where the user sees it even while behave captures output (see the module doc)."""
     # Resolved at write time: sys.__stderr__ is None under pythonw-like hosts.
-    return sys.__stderr__
+    target = stream or sys.__stderr__
+    if target is not None:
+        target.write(line + "\n")
+        target.flush()
 
 
 class ConsoleProgress:
@@ -73,7 +77,4 @@ class ConsoleProgress:
         self._last_at, self._last_key = now, key
         line = render_line(phase, observation)
         self.lines.append(line)
-        stream = self.stream or _terminal()
-        if stream is not None:
-            stream.write(line + "\n")
-            stream.flush()
+        say(line, self.stream)
