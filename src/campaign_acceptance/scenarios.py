@@ -193,7 +193,6 @@ def wait_until_every_lead_enriched(world: World) -> None:
         scenario.campaign_ids, world.session.settings.enrichment_deadline_s
     )
     scenario.last_observation = observation
-    _remember_leads(world)
     for campaign in scenario.campaigns:
         progress = observation.progress[campaign.id]
         assert_that(
