@@ -1,7 +1,8 @@
 """The run's reports for machines (JSON status file) and for people (one self-contained HTML page).
 
 JSON status file keys (schema "campaign-acceptance/status/1"; keys are only ever added):
-- `schema`, `verdict` (PASSED | FAILED | SERVICE_FAILURE | CANNOT_TEST), `exit_code` (0-3), `reason`;
+- `schema`, `verdict` (PASSED | FAILED | SERVICE_FAILURE | CANNOT_TEST | INTERRUPTED), `exit_code` (0-3;
+  130/143/141 for a run stopped by SIGINT/SIGTERM/closed stdout), `reason`;
 - `started_at`, `finished_at` (ISO 8601 UTC or null), `duration_s`;
 - `settings`: name -> value, secrets redacted;
 - `counts`: scenarios by outcome (`passed`, `failed`, `aborted`, `skipped`, `untested`, `total`);
@@ -11,7 +12,8 @@ JSON status file keys (schema "campaign-acceptance/status/1"; keys are only ever
 - `aborts`: the aborted scenarios only: {`key`, `feature`, `name`, `phase`, `reason`, `evidence`};
 - `campaigns`: {`total`, `counts` (status -> n), `items`: [{`id`, `name`, `status`, `status_message`,
   `total_records`}]};
-- `warnings`: list of strings.
+- `warnings`: list of strings;
+- `left_behind`: table -> ids of this run's rows cleanup could not delete (empty when it deleted all).
 """
 
 from __future__ import annotations
@@ -68,9 +70,13 @@ class RunSummary:
     settings: dict[str, str] = field(default_factory=dict)
     campaigns: list[CampaignSnapshot] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    exit_code: int | None = None  # None: the verdict's own value (an interrupt's depends on the signal)
+    left_behind: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.settings = redact_settings(self.settings)
+        if self.exit_code is None:
+            self.exit_code = int(self.verdict)
 
     @property
     def duration_s(self) -> float | None:
@@ -99,7 +105,7 @@ class RunSummary:
         return {
             "schema": SCHEMA,
             "verdict": self.verdict.name,
-            "exit_code": int(self.verdict),
+            "exit_code": self.exit_code,
             "reason": self.reason,
             "started_at": _iso(self.started_at),
             "finished_at": _iso(self.finished_at),
@@ -124,6 +130,7 @@ class RunSummary:
                 "items": [c.to_dict() for c in self.campaigns],
             },
             "warnings": list(self.warnings),
+            "left_behind": {table: list(ids) for table, ids in self.left_behind.items()},
         }
 
 
@@ -141,6 +148,7 @@ _BANNER = {
     Verdict.FAILED: ("Failed: the product (or the suite) did not do what the scenarios say", "bad"),
     Verdict.SERVICE_FAILURE: ("Stopped by a third-party service failure", "warn"),
     Verdict.CANNOT_TEST: ("Nothing could be tested", "grey"),
+    Verdict.INTERRUPTED: ("Interrupted: the run was stopped before it finished", "grey"),
 }
 _OUTCOME_WORDS = {
     "passed": "passed",
@@ -244,7 +252,7 @@ def render_html(summary: RunSummary) -> str:
         "<html lang='en'><head><meta charset='utf-8'>",
         f"<title>Acceptance run: {_e(summary.verdict.name)}</title><style>{_CSS}</style></head><body>",
         f"<div class='banner {css_class}'><h1>{_e(title)}</h1><p>{_e(summary.reason)}</p>",
-        f"<p class='muted'>Exit code {int(summary.verdict)} ({_e(summary.verdict.name)}) · {_e(count_text)}"
+        f"<p class='muted'>Exit code {summary.exit_code} ({_e(summary.verdict.name)}) · {_e(count_text)}"
         "</p></div>",
         "<h2>Scenarios</h2>",
         "<table><tr><th>feature</th><th>scenario</th><th>outcome</th><th>why</th><th>time</th></tr>",

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from campaign_acceptance.client import FaultControl, PlatformClient
     from campaign_acceptance.database import DatabaseProbe
     from campaign_acceptance.model import BreakerReport, Observation
-    from campaign_acceptance.monitor import Monitor
+    from campaign_acceptance.monitor import Monitor, ReadErrors
     from campaign_acceptance.settings import Settings
     from campaign_sandbox.server import SandboxServer
 
@@ -60,6 +60,8 @@ class ScenarioState:
     report: BreakerReport | None = None  # evidence of an expected pause
     pause_wait_s: float | None = None  # how long the expected pause took to notice
     gate: GateDecision | None = None
+    # What ran when settings (campaigns, leads, scale) changed the counts the scenario names.
+    ran_as: str | None = None
     # Undo actions (resume a paused service, heal a fault), run after the scenario even when it fails.
     cleanups: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
 
@@ -78,6 +80,7 @@ class Session:
     faults: FaultControl | None
     user: TenantUser
     sandbox: SandboxServer | None = None
+    read_errors: ReadErrors | None = None  # bad answers to poll reads, shared by every wait of the run
     organization_ids: list[str] = field(default_factory=list)  # every organization the run created
     campaign_ids: list[str] = field(default_factory=list)  # every campaign the run created
 

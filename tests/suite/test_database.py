@@ -358,7 +358,7 @@ def test_delete_run_data_gives_up_and_keeps_everything_when_the_fk_keeps_failing
 
     sa.event.listen(probe._engine, "before_cursor_execute", insert_job_every_time)
     try:
-        with pytest.raises(DatabaseUnavailableError, match=r"cleanup \(3 attempts\) failed"):
+        with pytest.raises(DatabaseUnavailableError, match=r"cleanup \(5 attempts\) failed"):
             probe.delete_run_data("ua", "oa", RUN)
     finally:
         sa.event.remove(probe._engine, "before_cursor_execute", insert_job_every_time)
