@@ -395,7 +395,9 @@ def test_signal_mid_run(
         run_id=run_id,
     )
     assert status["scenarios"], status
-    assert result.junit_files(), "JUnit written after the stop"
+    # JUnit shows the scenarios the stop prevented as errors, not as skipped.
+    errors = [c.find("error") for c in result.junit_testcases() if c.find("error") is not None]
+    assert any(e is not None and e.get("type") == "interrupted" for e in errors), result.junit_files()
 
 
 def test_target_killed_mid_run(tmp_path: Path, own_sandbox: SandboxFactory) -> None:
@@ -542,3 +544,44 @@ def test_database_locked_during_cleanup(tmp_path: Path, sandbox: SandboxServer) 
         run_id=run_id,
     )
     assert any("database is locked" in w for w in status["warnings"]), status["warnings"]
+
+
+def test_a_closed_stdout_stops_like_ctrl_c(tmp_path: Path) -> None:
+    """`behave ... | head -3`: the reader goes away while the run waits. The embedded sandbox (its lead
+    fetches slowed by its own setting) shows that its temporary folders are removed too."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {"TMPDIR": str(temp), "SANDBOX_FETCH_LATENCY_MS": "3000"}
+    run = prepare_run(tmp_path / "run", *TINY, defines=TINY_COUNTS, env=env, json_output=False)
+    errors: list[str] = []
+    with running(run) as (proc, started):
+        assert proc.stdout is not None and proc.stderr is not None
+        reader = threading.Thread(target=lambda: errors.extend(proc.stderr or ()), daemon=True)
+        reader.start()
+        head = [proc.stdout.readline() for _ in range(3)]
+        proc.stdout.close()  # what `head -3` does once it has its lines
+        proc.wait(timeout=90)
+        reader.join(30)
+    status_path = run.reports_dir / "status.json"
+    result = BehaveResult(
+        run=run,
+        exit_code=proc.returncode,
+        stdout="".join(head),
+        stderr="".join(errors),
+        duration_s=time.monotonic() - started,
+        status=json.loads(status_path.read_text()) if status_path.is_file() else None,
+    )
+    status = result.status
+    print(
+        f"\nMATRIX | closed stdout | {result.exit_code} | {status and status['verdict']} | "
+        f"{result.duration_s:.1f} s | n/a"
+    )
+    assert result.exit_code == 141, result.describe()
+    assert status is not None and (status["verdict"], status["exit_code"]) == ("INTERRUPTED", 141)
+    assert "a closed standard output" in status["reason"], status["reason"]
+    assert (run.reports_dir / "report.html").is_file()
+    assert result.duration_s < 60
+    assert "cleanup: deleted" in result.stderr, result.stderr
+    assert list(temp.iterdir()) == [], "the embedded sandbox left its temporary folders"
+    assert "Traceback" not in result.stderr, result.stderr
+    assert_no_secrets(result)
