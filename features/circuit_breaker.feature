@@ -30,6 +30,7 @@ Feature: Circuit breakers protect campaigns from third-party outages
     When the operator resumes the "openai" service
     Then every circuit breaker is closed again
     And no campaign of the run is paused any more
+    And every lead of every campaign is enriched
 
   @automatic_trip @trips_breaker @needs_fault_control
   Scenario: A failing service trips its breaker by itself and the campaigns pause

@@ -35,6 +35,7 @@ from campaign_acceptance.outcome import (
 )
 from campaign_acceptance.progress import say
 from campaign_acceptance.settings import Settings, reports_dir_from_behave, settings_from_behave
+from campaign_acceptance.target import Target
 from campaign_acceptance.world import ScenarioState, Session, TenantUser, World, world_of
 from campaign_sandbox.core.config import SandboxSettings
 from campaign_sandbox.server import SandboxServer, SandboxStartError
@@ -85,10 +86,12 @@ def open_session(settings: Settings) -> Session:
             except ApiError as error:
                 raise ConfigurationError(f"fault control at {fault_url} is unusable: {error}") from None
         user = _sign_up(client, settings.run_id)
-        target = "embedded sandbox" if sandbox else api_url
+        target = Target(
+            "embedded sandbox" if sandbox else api_url, has_database=probe is not None, faults=faults
+        )
         database = "its database" if probe else "no database"
-        say(f"run {settings.run_id}: testing {target} with {database}")
-        return Session(settings, client, probe, faults, user, sandbox=sandbox)
+        say(f"run {settings.run_id}: testing {target.description} with {database}")
+        return Session(settings, client, probe, faults, user, target, sandbox=sandbox)
     except BaseException:
         if sandbox is not None:
             sandbox.stop()

@@ -56,6 +56,7 @@ class Settings:
     fetch_deadline_s: float = 180.0
     enrichment_deadline_s: float = 600.0
     pause_deadline_s: float = 60.0
+    stall_s: float = 30.0
     poll_interval_s: float = 0.2
     poll_max_interval_s: float = 2.0
     health_gate: str = "abort"
@@ -185,6 +186,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "fetch_deadline_s": _positive_number,
     "enrichment_deadline_s": _positive_number,
     "pause_deadline_s": _positive_number,
+    "stall_s": _positive_number,
     "poll_interval_s": _positive_number,
     "poll_max_interval_s": _positive_number,
     "health_gate": _choice("abort", "warn"),
