@@ -147,7 +147,9 @@ def begin_scenario(context: Any, scenario: Any) -> None:
 
 
 def step_done(context: Any, step: Any) -> None:
-    on_step_done(context.scenario, step, world_of(context).record)
+    world = world_of(context)
+    fails = world.session_ is not None and world.session_.settings.rate_limit_trips == "product_failure"
+    on_step_done(context.scenario, step, world.record, rate_limit_fails=fails)
 
 
 def end_scenario(context: Any, scenario: Any) -> None:

@@ -143,8 +143,9 @@ def aborted_services(outcomes: Iterable[ScenarioOutcome]) -> list[str]:
     for o in outcomes:
         if o.status != ABORTED or o.evidence is None:
             continue
+        cause = " (opened by the platform's own rate limiter)" if o.evidence.rate_limited else ""
         for b in o.evidence.breakers:
-            seen[f"{b.service} breaker {b.state.replace('_', '-')}"] = None
+            seen[f"{b.service} breaker {b.state.replace('_', '-')}{cause}"] = None
         if not o.evidence.breakers:
             for svc in services_in(o.evidence):
                 seen[f"{svc} unavailable (campaigns paused)"] = None
@@ -181,7 +182,9 @@ def verdict_reason(
     if verdict is Verdict.SERVICE_FAILURE:
         noun = "scenario" if len(aborted) == 1 else "scenarios"
         what = ", ".join(aborted_services(aborted)) or "service unavailable"
-        return f"Stopped by a third-party service failure: {what} ({len(aborted)} {noun} aborted)"
+        limited = all(o.evidence is not None and o.evidence.rate_limited for o in aborted)
+        kind = "the platform's own rate limiter" if limited else "a third-party service failure"
+        return f"Stopped by {kind}: {what} ({len(aborted)} {noun} aborted)"
     passed = sum(1 for o in outcomes if o.status == PASSED)
     return "The 1 executed scenario passed" if passed == 1 else f"All {passed} executed scenarios passed"
 
@@ -274,18 +277,36 @@ def _service_failure_of(exc: BaseException | None) -> ServiceFailure | None:
     return None
 
 
-def on_step_done(scenario: Any, step: Any, record: RunRecord) -> bool:
-    """after_step: a step that raised ServiceFailure becomes an in-flight abort. True if it did."""
+def on_step_done(scenario: Any, step: Any, record: RunRecord, *, rate_limit_fails: bool = False) -> bool:
+    """after_step: a step that raised ServiceFailure becomes an in-flight abort. True if it did.
+
+    A breaker opened by the platform's own rate limiter is not a third-party outage; with
+    `rate_limit_fails` (setting rate_limit_trips=product_failure) it is a product failure instead: a
+    platform that cannot run its own standard test under its own limits."""
     from behave.model_type import Status
 
     failure = _service_failure_of(step.exception)
     if failure is None or step.status not in (Status.error, Status.failed):
         return False
     report = failure.report
+    if report.rate_limited and rate_limit_fails:
+        step.status = Status.failed
+        step.exception = AssertionError(
+            "the platform's own rate limiter opened a breaker (rate_limit_trips=product_failure): "
+            + report.reason
+        )
+        step.error_message = f"FAILED - {step.exception}\n" + report.render_text()
+        return False
     reason = f"aborted in flight (service failure): {report.reason}"
+    cause = (
+        "the platform's own rate limiter opened a breaker (counted as a service failure; "
+        "rate_limit_trips=product_failure fails instead)"
+        if report.rate_limited
+        else "a third-party service failed, not the product"
+    )
     # Order matters: the step must be 'skipped' before scenario.skip() recomputes the scenario status.
     step.status = Status.skipped
-    step.error_message = "ABORTED - a third-party service failed, not the product\n" + report.render_text()
+    step.error_message = f"ABORTED - {cause}\n" + report.render_text()
     _add_tags(scenario, abort_tags(report))
     scenario.skip(reason=reason)
     _record_abort(scenario, report, record, PHASE_IN_FLIGHT, reason)

@@ -60,6 +60,7 @@ class Settings:
     poll_interval_s: float = 0.2
     poll_max_interval_s: float = 2.0
     health_gate: str = "abort"
+    rate_limit_trips: str = "service_failure"
     request_timeout_s: float = 10.0
     reports_dir: Path = Path("reports")
     sandbox_database_url: str | None = None
@@ -190,6 +191,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "poll_interval_s": _positive_number,
     "poll_max_interval_s": _positive_number,
     "health_gate": _choice("abort", "warn"),
+    "rate_limit_trips": _choice("service_failure", "product_failure"),
     "request_timeout_s": _positive_number,
     "reports_dir": _path,
     "sandbox_database_url": _database_url,

@@ -10,6 +10,7 @@ from behave.parser import parse_feature
 
 from campaign_acceptance.errors import ServiceFailure
 from campaign_acceptance.model import BreakerReport, BreakerState, CampaignSnapshot
+from campaign_acceptance.monitor import breaker_report
 from campaign_acceptance.outcome import (
     ABORTED,
     FAILED,
@@ -144,6 +145,54 @@ def test_in_flight_abort_turns_the_error_into_a_skip() -> None:
     assert scenario.status == Status.skipped and scenario.should_skip
     assert "ABORTED" in second.error_message and "openai" in second.error_message
     assert record.aborts[scenario_key(scenario)].phase == "in-flight"
+
+
+RATE_LIMITED = breaker_report(
+    {"openai": OPENAI_OPEN},
+    job_errors=("COMPLETED email_copy: Rate limit exceeded for OpenAI API. Remaining requests: 0. (5 jobs)",),
+)
+
+
+def _raised_in_step(report: BreakerReport) -> tuple[Any, Any]:
+    scenario = feature().scenarios[0]
+    scenario.steps[0].status = Status.passed
+    step = scenario.steps[1]
+    step.status = Status.error
+    try:
+        raise ServiceFailure(report)
+    except ServiceFailure as exc:
+        step.store_exception_context(exc)
+    return scenario, step
+
+
+def test_a_trip_by_the_platforms_own_rate_limiter_is_named_as_such() -> None:
+    scenario, step = _raised_in_step(RATE_LIMITED)
+    record = RunRecord()
+    assert on_step_done(scenario, step, record) is True
+    assert "ABORTED - the platform's own rate limiter opened a breaker" in step.error_message
+    assert "a third-party service failed" not in step.error_message
+    outcome = outcome_of(scenario, record)
+    assert outcome.status == ABORTED
+    reason = verdict_reason(Verdict.SERVICE_FAILURE, [outcome])
+    assert reason.startswith("Stopped by the platform's own rate limiter: openai breaker open")
+    assert "third-party" not in reason
+
+
+def test_a_rate_limiter_trip_can_count_as_a_product_failure() -> None:
+    scenario, step = _raised_in_step(RATE_LIMITED)
+    record = RunRecord()
+    assert on_step_done(scenario, step, record, rate_limit_fails=True) is False
+    assert step.status == Status.failed and record.aborts == {}
+    outcome = outcome_of(scenario, record)
+    assert outcome.status == FAILED
+    assert outcome.reason is not None and "the platform's own rate limiter opened a breaker" in outcome.reason
+    assert decide_verdict([outcome]) is Verdict.FAILED
+
+
+def test_a_third_party_trip_stays_a_service_failure_whatever_the_rate_limit_setting() -> None:
+    scenario, step = _raised_in_step(REPORT)
+    assert on_step_done(scenario, step, RunRecord(), rate_limit_fails=True) is True
+    assert "a third-party service failed" in step.error_message
 
 
 def test_other_errors_are_left_alone() -> None:
