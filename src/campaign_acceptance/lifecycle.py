@@ -25,6 +25,7 @@ from campaign_acceptance.errors import (
     SuiteError,
     TargetUnreachableError,
 )
+from campaign_acceptance.known_issues import load_known_issues
 from campaign_acceptance.monitor import snapshot_from_api
 from campaign_acceptance.outcome import (
     RunRecord,
@@ -56,6 +57,9 @@ def start_run(context: Any) -> None:
         settings = settings_from_behave(context.config, os.environ)
         record.settings = settings.redacted()
         record.reports_dir = str(settings.reports_dir)
+        if settings.known_issues is not None:
+            record.known_issues = load_known_issues(settings.known_issues)
+        record.known_issues_strict = settings.known_issues_strict
         world.session_ = open_session(settings)
     except CannotTestError as error:
         if not record.settings:  # the settings themselves are invalid: still write where CI looks

@@ -66,6 +66,8 @@ class Settings:
     sandbox_database_url: str | None = None
     sandbox_workers: int = 8
     progress: bool = True
+    known_issues: Path | None = None  # the known-issues file to apply (none by default)
+    known_issues_strict: bool = True  # a listed scenario that passes fails the verdict ("fixed?")
 
     def redacted(self) -> dict[str, str]:
         """Every field as text, safe to print or write to a report (URL passwords become ``***``)."""
@@ -175,7 +177,9 @@ def _path(raw: str) -> Path:
     return Path(raw.strip())
 
 
-_OPTIONAL = frozenset({"api_url", "database_url", "fault_control_url", "sandbox_database_url"})
+_OPTIONAL = frozenset(
+    {"api_url", "database_url", "fault_control_url", "sandbox_database_url", "known_issues"}
+)
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "api_url": _http_url,
     "database_url": _database_url,
@@ -197,6 +201,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "sandbox_database_url": _database_url,
     "sandbox_workers": _positive_int,
     "progress": _boolean,
+    "known_issues": _path,
+    "known_issues_strict": _boolean,
 }
 
 
