@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -41,6 +42,8 @@ PAGE_SIZE = 100  # campaigns per list request (the client follows pages of 100)
 STAYED_RUNNING_CYCLES = 3
 STAYED_RUNNING_S = 2.0
 MAX_JOB_ERRORS = 8  # distinct job error texts a report lists
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b")
 MAX_ERROR_TEXT = 300
 
 TimelineEntry = tuple[float, str, str | None]
@@ -163,7 +166,9 @@ def summarize_job_errors(rows: Iterable[tuple[str, str, int]]) -> tuple[str, ...
         rank = 1 if status == "COMPLETED" else 0
         texts = _step_errors(error) if status == "COMPLETED" else [error]
         for text in texts:
-            key = (rank, f"{status} {text.strip()[:MAX_ERROR_TEXT]}")
+            # Per-lead ids and addresses would make every text distinct: group on the rest.
+            text = _EMAIL.sub("<email>", _UUID.sub("<id>", text.strip()))
+            key = (rank, f"{status} {text[:MAX_ERROR_TEXT]}")
             counts[key] = counts.get(key, 0) + n
     ordered = sorted(counts.items(), key=lambda item: (item[0][0], -item[1], item[0][1]))
     shown = [f"{text} ({n} job{'s' if n != 1 else ''})" for (_, text), n in ordered[:MAX_JOB_ERRORS]]
@@ -533,6 +538,30 @@ class Monitor:
 
         return self._poll(ids, deadline_s, "pause", check, on_deadline)
 
+    def wait_for_work_stopped(self, campaign_ids: Sequence[str], deadline_s: float) -> Observation:
+        """While a service is paused: every lead's job has ended COMPLETED, PAUSED or FAILED and none is
+        PENDING or PROCESSING (work in flight finishes or is parked; nothing new starts). The breaker being
+        open is the point here, not a service failure."""
+        ids = list(campaign_ids)
+
+        def check(obs: Observation) -> Observation | None:
+            for cid in ids:
+                p = obs.progress.get(cid)
+                if p is None or p.fetch_status != "COMPLETED" or p.jobs_pending or p.jobs_processing:
+                    return None
+                if p.enrich_completed + p.enrich_paused + p.enrich_failed < p.leads:
+                    return None  # a lead whose task has not started yet
+            return obs
+
+        def on_deadline(obs: Observation, waited: float) -> str:
+            return (
+                f"enrichment did not stop: waited {waited:.1f}s (deadline {deadline_s:.1f}s) for every "
+                "lead's job to be COMPLETED, PAUSED or FAILED with none PENDING or PROCESSING\n"
+                + self.render_state(obs, "enrichment")
+            )
+
+        return self._poll(ids, deadline_s, "pause", check, on_deadline)
+
     def wait_until_settled(self, campaign_ids: Sequence[str], deadline_s: float, quiet_s: float) -> None:
         """The campaigns' own work no longer competes for workers: no job of theirs PROCESSING, and their
         PENDING jobs (if any) unchanged for `quiet_s` (a job PENDING with nothing processing and nothing
@@ -567,13 +596,17 @@ class Monitor:
         pending = sum(p.jobs_pending for p in progress)
         paused = sum(p.enrich_paused for p in progress)
         after = " after resume" if self.resumed_at is not None else ""
-        still = f"; {paused} jobs PAUSED" if paused else ""
-        if pending:
-            return f"{pending} jobs PENDING for {stalled_s:.0f} s{after}, none processing{still}"
         missing = sum(max(0, p.leads - p.enrich_completed) for p in progress)
+        if pending:
+            still = f"; {paused} jobs still PAUSED" if paused else ""
+            return f"{pending} jobs PENDING for {stalled_s:.0f} s{after}, none processing{still}"
+        if paused:
+            return (
+                f"{paused} jobs still PAUSED for {stalled_s:.0f} s{after}, none processing "
+                f"({missing} leads not enriched)"
+            )
         return (
-            f"nothing processing for {stalled_s:.0f} s{after}: {missing} leads not enriched{still}, "
-            "no job PENDING or PROCESSING"
+            f"nothing processing for {stalled_s:.0f} s{after}: {missing} leads not enriched, no job waiting"
         )
 
     def _stayed_running_text(
@@ -597,10 +630,11 @@ class Monitor:
             else "their job counts are unknown"
         )
         errors = self.job_errors(ids)
-        why = f"; job errors: {'; '.join(errors)}" if errors else ""
+        why = "".join(f"\n  {text}" for text in errors)
         return (
             f"breaker {breakers} opened, first seen {first.at:.1f}s into the wait, but the campaigns stayed "
-            f"RUNNING for {obs.at - first.at:.1f}s ({len(running)}: {', '.join(running)}); {paused}{why}\n"
+            f"RUNNING for {obs.at - first.at:.1f}s ({len(running)}: {', '.join(running)}); {paused}\n"
+            + (f"errors of their paused or failed jobs:{why}\n" if errors else "")
             + self.render_state(obs, "pause")
         )
 

@@ -360,6 +360,16 @@ def wait_until_campaigns_paused(world: World, service: str) -> None:
         )
 
 
+def wait_until_enrichment_stopped(world: World) -> None:
+    """While the service is paused, the run's enrichment work ends (finished or parked) and nothing new runs:
+    so the resume that follows has paused work to bring back."""
+    scenario = world.scenario
+    observation = _monitor(world).wait_for_work_stopped(
+        scenario.campaign_ids, world.session.settings.pause_deadline_s
+    )
+    scenario.last_observation = observation
+
+
 def check_pause_noticed_early(world: World) -> None:
     deadline = world.session.settings.pause_deadline_s
     waited = world.scenario.pause_wait_s

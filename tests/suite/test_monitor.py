@@ -414,7 +414,7 @@ def test_breaker_open_with_campaigns_still_running_fails_within_a_few_cycles_nam
     assert "first seen 0.2s into the wait" in text
     assert "stayed RUNNING" in text and "Campaign a (a), Campaign b (b)" in text
     assert "7 of their jobs are PAUSED" in text
-    assert "PAUSED Job paused: Required service openai unavailable (7 jobs)" in text
+    assert "PAUSED Job paused: Required service openai unavailable (7 jobs)" in text.splitlines()[2]
 
 
 def test_breaker_open_with_campaigns_pausing_soon_after_is_the_expected_pause() -> None:
@@ -433,10 +433,35 @@ def test_resume_that_redispatches_nothing_is_reported_long_before_the_deadline()
     with pytest.raises(AssertionError) as caught:
         monitor.wait_for_enrichment(["a", "b"], 600)
     first = str(caught.value).splitlines()[0]
-    assert re.fullmatch(r"11 jobs PENDING for [56] s after resume, none processing; 2 jobs PAUSED", first), (
-        first
-    )
+    assert re.fullmatch(
+        r"11 jobs PENDING for [56] s after resume, none processing; 2 jobs still PAUSED", first
+    ), first
     assert 5 <= clock.t - 1000.0 < 10
+
+
+def test_jobs_resume_did_not_find_are_reported_as_still_paused() -> None:
+    stuck = jobs({"a": "RUNNING"}, a=(10, 3, 7, 0))
+    monitor, _, _ = make([stuck], stall_s=5.0)
+    monitor.note_resume()
+    with pytest.raises(AssertionError) as caught:
+        monitor.wait_for_enrichment(["a"], 600)
+    first = str(caught.value).splitlines()[0]
+    assert re.fullmatch(
+        r"7 jobs still PAUSED for [56] s after resume, none processing \(7 leads not enriched\)", first
+    )
+
+
+def test_work_stops_once_every_lead_has_a_finished_or_parked_job() -> None:
+    moving = Observation(
+        0.0, breakers(openai="open"), {}, {"a": Progress("a", 10, "COMPLETED", 8, 4, 0, 4, 0, 2)}
+    )
+    waiting = Observation(0.0, breakers(openai="open"), {}, {"a": Progress("a", 10, "COMPLETED", 8, 4, 0, 4)})
+    stopped = Observation(
+        0.0, breakers(openai="open"), {}, {"a": Progress("a", 10, "COMPLETED", 10, 4, 0, 6)}
+    )
+    monitor, source, _ = make([moving, waiting, stopped])
+    assert monitor.wait_for_work_stopped(["a"], 60).progress == stopped.progress
+    assert source.calls == 3
 
 
 def test_enrichment_that_keeps_moving_is_not_a_stall() -> None:
@@ -483,6 +508,8 @@ def test_a_service_failure_report_carries_the_distinct_job_errors() -> None:
         ("PAUSED", "Job paused: Required service openai unavailable", 3),
         ("COMPLETED", json.dumps({"email_copy": limit, "instantly": None}), 4),
         ("COMPLETED", None, 2),
+        ("COMPLETED", json.dumps({"instantly": "Skipping lead 0c9fd1c3-e52f-4bfa-8ab6-990bab998ed0"}), 1),
+        ("COMPLETED", json.dumps({"instantly": "Skipping lead 3c1acc1c-24b9-4b07-a8eb-123b780df7c0"}), 1),
     ]
     source = Scripted(clock, [tripped], errors)
     monitor = Monitor(source, clock, 0.2, 2.0)
@@ -492,6 +519,7 @@ def test_a_service_failure_report_carries_the_distinct_job_errors() -> None:
     assert report.job_errors == (
         "PAUSED Job paused: Required service openai unavailable (3 jobs)",
         f"COMPLETED email_copy: {limit} (4 jobs)",
+        "COMPLETED instantly: Skipping lead <id> (2 jobs)",
     )
     assert report.rate_limited
     assert "opened by the platform's own rate limiter, not a third-party failure" in report.reason
