@@ -28,7 +28,7 @@ from campaign_acceptance.errors import (
     TargetUnreachableError,
 )
 from campaign_acceptance.known_issues import load_known_issues
-from campaign_acceptance.monitor import snapshot_from_api
+from campaign_acceptance.monitor import ApiDbSource, read_job_errors, snapshot_from_api
 from campaign_acceptance.outcome import (
     RunRecord,
     apply_health_gate,
@@ -167,7 +167,14 @@ def begin_scenario(context: Any, scenario: Any) -> None:
         if tag in tags and getattr(session, attribute) is None:
             scenario.skip(reason=reason)
             return
-    apply_health_gate(scenario, session.client.breakers(), session.settings.health_gate, world.record)
+    source = ApiDbSource(session.client, session.probe, "")
+    apply_health_gate(
+        scenario,
+        session.client.breakers(),
+        session.settings.health_gate,
+        world.record,
+        lambda: read_job_errors(source, session.campaign_ids),
+    )
 
 
 def step_done(context: Any, step: Any) -> None:

@@ -286,11 +286,25 @@ def breaker_report(
     return dataclasses.replace(report, reason=reason)
 
 
-def failure_report(breakers: Mapping[str, BreakerState]) -> BreakerReport | None:
-    """The breaker report when any breaker is not closed, else None (the health gate's question)."""
+def failure_report(
+    breakers: Mapping[str, BreakerState], job_errors: Callable[[], Sequence[str]] | None = None
+) -> BreakerReport | None:
+    """The breaker report when any breaker is not closed, else None (the health gate's question);
+    `job_errors` is only read when there is a report to make."""
     if all(b.closed for b in breakers.values()):
         return None
-    return breaker_report(breakers)
+    return breaker_report(breakers, job_errors=job_errors() if job_errors else ())
+
+
+def read_job_errors(source: object, campaign_ids: Sequence[str]) -> tuple[str, ...]:
+    """The summarized job errors of the campaigns, if the source can read them; never raises."""
+    reader = getattr(source, "job_errors", None)
+    if reader is None or not campaign_ids:
+        return ()
+    try:
+        return summarize_job_errors(reader(list(campaign_ids)))
+    except SuiteError as error:  # the evidence is a bonus: never lose the verdict over it
+        return (f"job errors unknown: {error}",)
 
 
 def describe_breakers(breakers: Mapping[str, BreakerState]) -> str:
@@ -433,13 +447,7 @@ class Monitor:
         )
 
     def job_errors(self, campaign_ids: Sequence[str]) -> tuple[str, ...]:
-        reader = getattr(self.source, "job_errors", None)
-        if reader is None or not campaign_ids:
-            return ()
-        try:
-            return summarize_job_errors(reader(list(campaign_ids)))
-        except SuiteError as error:  # the evidence is a bonus: never lose the verdict over it
-            return (f"job errors unknown: {error}",)
+        return read_job_errors(self.source, campaign_ids)
 
     # -- the waits -------------------------------------------------------------------------------------------
     def _raise_on_service_failure(self, obs: Observation, campaign_ids: Sequence[str] = ()) -> None:

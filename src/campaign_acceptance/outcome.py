@@ -20,7 +20,7 @@ Abort mechanics (behave 1.3.3, verified by tests/suite/test_runner.py running be
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Any
@@ -271,11 +271,16 @@ def abort_before_start(scenario: Any, report: BreakerReport, record: RunRecord) 
 
 
 def apply_health_gate(
-    scenario: Any, breakers: Mapping[str, BreakerState], policy: str, record: RunRecord
+    scenario: Any,
+    breakers: Mapping[str, BreakerState],
+    policy: str,
+    record: RunRecord,
+    job_errors: Callable[[], Sequence[str]] | None = None,
 ) -> BreakerReport | None:
     """The gate decision in one call: None when all breakers are closed; otherwise abort (policy 'abort')
-    or add a warning and go on (policy 'warn'). Returns the report either way."""
-    report = failure_report(breakers)
+    or add a warning and go on (policy 'warn'). Returns the report either way. `job_errors` (the run's
+    earlier jobs' errors) says why the breaker opened, e.g. the platform's own rate limiter."""
+    report = failure_report(breakers, job_errors)
     if report is None:
         return None
     if policy == "abort":

@@ -234,3 +234,19 @@ def test_a_passed_scenario_carries_the_evidence_of_a_pause_it_provoked() -> None
     record.evidence[scenario_key(scenario)] = REPORT
     out = outcome_of(scenario, record)
     assert (out.status, out.evidence) == ("passed", REPORT)
+
+
+def test_the_health_gate_says_why_from_the_runs_earlier_job_errors_only_when_it_aborts() -> None:
+    reads: list[int] = []
+
+    def errors() -> tuple[str, ...]:
+        reads.append(1)
+        return ("COMPLETED email_copy: Rate limit exceeded for OpenAI API. Remaining requests: 0. (5 jobs)",)
+
+    closed = {"openai": BreakerState("openai", "closed")}
+    assert apply_health_gate(feature().scenarios[0], closed, "abort", RunRecord(), errors) is None
+    assert reads == []  # nothing read while every breaker is closed
+    record = RunRecord()
+    report = apply_health_gate(feature().scenarios[0], {"openai": OPENAI_OPEN}, "abort", record, errors)
+    assert report is not None and report.rate_limited and reads == [1]
+    assert "the platform's own rate limiter" in next(iter(record.aborts.values())).reason
