@@ -28,7 +28,8 @@ from campaign_acceptance.errors import (
     SuiteError,
     TargetUnreachableError,
 )
-from campaign_acceptance.monitor import ReadErrors, RealClock, snapshot_from_api
+from campaign_acceptance.known_issues import load_known_issues
+from campaign_acceptance.monitor import ApiDbSource, ReadErrors, RealClock, read_job_errors, snapshot_from_api
 from campaign_acceptance.outcome import (
     RunRecord,
     apply_health_gate,
@@ -39,6 +40,7 @@ from campaign_acceptance.outcome import (
 )
 from campaign_acceptance.progress import say
 from campaign_acceptance.settings import Settings, reports_dir_from_behave, settings_from_behave
+from campaign_acceptance.target import Target
 from campaign_acceptance.world import ScenarioState, Session, TenantUser, World, world_of
 from campaign_sandbox.core.config import SandboxSettings
 from campaign_sandbox.profile import ProfileName
@@ -83,6 +85,9 @@ def start_run(context: Any) -> None:
         record.settings = settings.redacted()
         record.reports_dir = str(settings.reports_dir)
         record.allow_no_scenarios = settings.allow_no_scenarios
+        if settings.known_issues is not None:
+            record.known_issues = load_known_issues(settings.known_issues)
+        record.known_issues_strict = settings.known_issues_strict
         world.session_ = open_session(settings, record)
     except CannotTestError as error:
         if not record.settings:  # the settings themselves are invalid: still write where CI looks
@@ -120,11 +125,15 @@ def open_session(settings: Settings, record: RunRecord | None = None) -> Session
             if probe is not None:
                 _delete_run_data(record or RunRecord(), settings, probe, None, [], [])
             raise
-        target = "embedded sandbox" if sandbox else api_url
+        target = Target(
+            "embedded sandbox" if sandbox else api_url, has_database=probe is not None, faults=faults
+        )
         database = "its database" if probe else "no database"
         profile = f" (profile {sandbox.settings.profile.value})" if sandbox else ""
-        say(f"run {settings.run_id}: testing {target} with {database}{profile}")
-        return Session(settings, client, probe, faults, user, sandbox=sandbox, read_errors=ReadErrors())
+        say(f"run {settings.run_id}: testing {target.description} with {database}{profile}")
+        return Session(
+            settings, client, probe, faults, user, target, sandbox=sandbox, read_errors=ReadErrors()
+        )
     except BaseException:
         if probe is not None:
             probe.close()
@@ -202,11 +211,20 @@ def begin_scenario(context: Any, scenario: Any) -> None:
     breakers = session.read_errors.keep_reading(
         session.client.breakers, RealClock(), session.settings.poll_interval_s
     )
-    apply_health_gate(scenario, breakers, session.settings.health_gate, world.record)
+    source = ApiDbSource(session.client, session.probe, "")
+    apply_health_gate(
+        scenario,
+        breakers,
+        session.settings.health_gate,
+        world.record,
+        lambda: read_job_errors(source, session.campaign_ids),
+    )
 
 
 def step_done(context: Any, step: Any) -> None:
-    on_step_done(context.scenario, step, world_of(context).record)
+    world = world_of(context)
+    fails = world.session_ is not None and world.session_.settings.rate_limit_trips == "product_failure"
+    on_step_done(context.scenario, step, world.record, rate_limit_fails=fails)
 
 
 def end_scenario(context: Any, scenario: Any) -> None:

@@ -20,11 +20,11 @@ import os
 import signal
 import sys
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from xml.etree import ElementTree
 
 from behave.exception import ConfigError
 from behave.reporter.junit import JUnitReporter
@@ -36,6 +36,8 @@ from campaign_acceptance.outcome import (
     ABORTED,
     ABORTED_TAG,
     FAILED,
+    FIXED,
+    KNOWN_ISSUE,
     PASSED,
     STOP_EXIT_CODES,
     STOP_WORDS,
@@ -44,6 +46,7 @@ from campaign_acceptance.outcome import (
     Verdict,
     decide_verdict,
     one_line,
+    outcome_of,
     outcomes_from_features,
     verdict_reason,
 )
@@ -64,8 +67,12 @@ class VerdictJUnitReporter(JUnitReporter):  # type: ignore[misc]
 
     # Set by VerdictRunner: why the whole run stopped (kind, message), or None while it goes on.
     run_stop: Callable[[], tuple[str, str] | None] = staticmethod(lambda: None)
+    record_source: Callable[[], RunRecord | None] | None = None  # set by VerdictRunner
 
     def _process_scenario(self, scenario: Any, report: Any) -> None:
+        self.process_scenario_with_known_issues(scenario, report)
+
+    def _process_scenario_plain(self, scenario: Any, report: Any) -> None:
         before = len(report.testcases)
         super()._process_scenario(scenario, report)
         if len(report.testcases) == before:
@@ -78,7 +85,7 @@ class VerdictJUnitReporter(JUnitReporter):  # type: ignore[misc]
         if scenario.status.name == "untested" and stop is not None:
             kind, message = stop
             case.remove(skipped)
-            error = ET.Element("error", {"type": kind, "message": message})
+            error = ElementTree.Element("error", {"type": kind, "message": message})
             case.insert(0, error)
             report.counts_skipped -= 1
             report.counts_errors += 1
@@ -94,6 +101,33 @@ class VerdictJUnitReporter(JUnitReporter):  # type: ignore[misc]
             kind, reason = "not-selected", "not selected"
         skipped.set("message", str(reason))
         skipped.set("type", kind)
+
+    def process_scenario_with_known_issues(self, scenario: Any, report: Any) -> None:
+        """A known issue is a skipped testcase saying so (like pytest's xfail); a listed scenario that
+        passed under the strict setting is a failure "fixed? remove known issue <id>"."""
+        before = len(report.testcases)
+        self._process_scenario_plain(scenario, report)
+        record = self.record_source() if self.record_source else None
+        if record is None or not record.known_issues or len(report.testcases) == before:
+            return
+        outcome = outcome_of(scenario, record)
+        case = report.testcases[-1]
+        if outcome.status == KNOWN_ISSUE:
+            for problem in [*case.findall("failure"), *case.findall("error")]:
+                if problem.tag == "failure":
+                    report.counts_failed -= 1
+                else:
+                    report.counts_errors -= 1
+                case.remove(problem)
+            report.counts_skipped += 1
+            case.set("status", "skipped")
+            skipped = ElementTree.Element("skipped", {"type": "known_issue", "message": outcome.reason or ""})
+            case.insert(0, skipped)
+        elif outcome.status == FIXED:
+            report.counts_failed += 1
+            case.set("status", "failed")
+            failure = ElementTree.Element("failure", {"type": "fixed", "message": outcome.reason or ""})
+            case.insert(0, failure)
 
 
 def record_of(context: Any) -> RunRecord | None:
@@ -161,6 +195,7 @@ class VerdictRunner(Runner):  # type: ignore[misc]
                     continue
                 r = VerdictJUnitReporter(config)
                 r.run_stop = self._run_stop
+                r.record_source = lambda: record_of(self.context)
             reporters.append(r)
         config.reporters = reporters
         self.abort_reason: str | None = None
@@ -308,7 +343,7 @@ class VerdictRunner(Runner):  # type: ignore[misc]
         if not interrupted and not cannot_test and not record.allow_no_scenarios:
             cannot_test = self._nothing_ran(outcomes)
         # behave's own verdict catches what no scenario shows (before_feature/after_all hook errors...).
-        unexplained = behave_failed and not any(o.status == FAILED for o in outcomes)
+        unexplained = behave_failed and not any(o.status in (FAILED, KNOWN_ISSUE) for o in outcomes)
         run_errors = 1 if unexplained and not interrupted and not cannot_test else 0
         verdict = decide_verdict(outcomes, cannot_test, interrupted=interrupted, run_errors=run_errors)
         stopped_by = self.stopped_by or "SIGINT"
@@ -342,12 +377,14 @@ class VerdictRunner(Runner):  # type: ignore[misc]
         self._write(Path(record.reports_dir or self.reports_dir), summary)
         if self.config.show_snippets and self.undefined_steps:
             print_undefined_step_snippets(self.undefined_steps, colored=self.config.has_colored_mode())
+        for line in known_issue_lines(outcomes):
+            print(line)
         print(verdict_line(verdict, reason, exit_code), flush=True)
         return verdict
 
     def _nothing_ran(self, outcomes: list[ScenarioOutcome]) -> str | None:
         """A run that executed no scenario tested nothing: say which selection found nothing to run."""
-        if any(o.status in (PASSED, FAILED, ABORTED) for o in outcomes):
+        if any(o.status in (PASSED, FAILED, ABORTED, KNOWN_ISSUE, FIXED) for o in outcomes):
             return None
         selection = describe_selection(self.config)
         if not outcomes:
@@ -382,6 +419,19 @@ def describe_selection(config: Any) -> str:
 
 def left_behind_text(left: dict[str, list[str]]) -> str:
     return "; ".join(f"{table} {', '.join(ids)}" for table, ids in left.items() if ids)
+
+
+def known_issue_lines(outcomes: list[Any]) -> list[str]:
+    """One console line per scenario a known issue concerns, before the verdict line."""
+    lines = []
+    for o in outcomes:
+        if o.known_issue is None:
+            continue
+        if o.status == KNOWN_ISSUE:
+            lines.append(f"known issue {o.known_issue.id}: {o.name}: {o.known_issue.description}")
+        else:
+            lines.append(f"fixed? remove known issue {o.known_issue.id}: {o.name} passed")
+    return lines
 
 
 def verdict_line(verdict: Verdict, reason: str, exit_code: int | None = None) -> str:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from campaign_acceptance.model import BreakerReport, Observation
     from campaign_acceptance.monitor import Monitor, ReadErrors
     from campaign_acceptance.settings import Settings
+    from campaign_acceptance.target import Target
     from campaign_sandbox.server import SandboxServer
 
 
@@ -79,6 +80,7 @@ class Session:
     probe: DatabaseProbe | None
     faults: FaultControl | None
     user: TenantUser
+    target: Target
     sandbox: SandboxServer | None = None
     read_errors: ReadErrors | None = None  # bad answers to poll reads, shared by every wait of the run
     organization_ids: list[str] = field(default_factory=list)  # every organization the run created
