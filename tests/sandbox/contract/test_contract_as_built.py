@@ -405,6 +405,34 @@ def test_a_tripped_breaker_closes_by_itself_after_half_open_and_three_successes(
     assert stuck and _by_status(sandbox.api.jobs(tripped)).get("PAUSED", []) == stuck
 
 
+def test_after_a_rate_limit_trip_the_breaker_closes_by_itself_and_the_paused_jobs_never_run(
+    as_built: Callable[..., AsBuilt],
+) -> None:
+    """§5.1, §7 with fast numbers: lock-out and recovery both end after a quiet period (60 s as built)."""
+    sandbox = as_built(rate_limits="off,openai=15/1", breaker_recovery_timeout_s=1.0, workers=1)
+    tripped = [sandbox.start(total=5, name=f"trip {i}") for i in range(3)]
+    sandbox.settled()
+    assert sandbox.status()["circuit_breakers"]["openai"]["circuit_state"] == "open"
+    paused = {j["id"] for cid in tripped for j in _by_status(sandbox.api.jobs(cid)).get("PAUSED", [])}
+    assert paused
+
+    def half_open() -> bool:
+        return bool(sandbox.status()["circuit_breakers"]["openai"]["circuit_state"] == "half_open")
+
+    wait_until(half_open, timeout_s=10, what="openai half_open after the recovery time")
+    later = sandbox.start(total=5, name="after recovery")
+    sandbox.settled()
+    breaker = sandbox.status()["circuit_breakers"]["openai"]
+    assert (breaker["circuit_state"], breaker["queue_paused"]) == ("closed", False), breaker
+    later_jobs = sandbox.api.jobs(later)
+    assert all(json.loads(j["result"])["email_copy_success"] for j in later_jobs[1:]), describe_jobs(
+        later_jobs
+    )
+    still = {j["id"] for cid in tripped for j in _by_status(sandbox.api.jobs(cid)).get("PAUSED", [])}
+    assert still == paused  # nothing ran them, and nothing will: the pool is idle
+    assert all(sandbox.api.campaign(cid)["status"] == "RUNNING" for cid in tripped)
+
+
 def test_a_manual_pause_lasts_until_a_read_and_its_pause_info_outlives_the_state(
     as_built: Callable[..., AsBuilt],
 ) -> None:
