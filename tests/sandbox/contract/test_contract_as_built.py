@@ -246,6 +246,22 @@ def test_a_manual_pause_pauses_campaigns_and_resume_dispatches_nothing(
     assert _by_status(sandbox.api.jobs(campaign_id)) == after
 
 
+@pytest.mark.postgres
+def test_the_rate_limit_trip_on_postgresql(as_built: Callable[..., AsBuilt], pg_url: str) -> None:
+    """The same trip on the platform's database (shared with other tests: only this run's rows are read)."""
+    sandbox = as_built(database_url=pg_url)
+    campaigns = [sandbox.start(total=5, name=f"pg {i}") for i in range(3)]
+    sandbox.settled()
+    assert sandbox.status()["circuit_breakers"]["openai"]["circuit_state"] == "open"
+    for cid in campaigns:
+        jobs = sandbox.api.jobs(cid)
+        enrich = _by_status(jobs)
+        assert len(enrich.get("COMPLETED", [])) + len(enrich.get("PAUSED", [])) == len(sandbox.api.leads(cid))
+        assert sandbox.api.campaign(cid)["status"] == "RUNNING"
+    errors = {j["error"] for cid in campaigns for j in sandbox.api.jobs(cid) if j["error"]}
+    assert any(OPENAI_RATE_LIMITED in e for e in errors), errors
+
+
 # --- §4.3, §10 #14 #16 #26: pausing does not stop work ----------------------------------------------------
 
 
