@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from contract_support import OPEN_REASON, Api, describe, start_sandbox
+from sqlalchemy import bindparam, create_engine, text
 
 from polling import wait_until
 
@@ -248,18 +249,42 @@ def test_a_manual_pause_pauses_campaigns_and_resume_dispatches_nothing(
 
 @pytest.mark.postgres
 def test_the_rate_limit_trip_on_postgresql(as_built: Callable[..., AsBuilt], pg_url: str) -> None:
-    """The same trip on the platform's database (shared with other tests: only this run's rows are read)."""
+    """The same trip on the platform's database (shared with other tests: only this test's rows are read)."""
     sandbox = as_built(database_url=pg_url)
-    campaigns = [sandbox.start(total=5, name=f"pg {i}") for i in range(3)]
-    sandbox.settled()
-    assert sandbox.status()["circuit_breakers"]["openai"]["circuit_state"] == "open"
-    for cid in campaigns:
-        jobs = sandbox.api.jobs(cid)
-        enrich = _by_status(jobs)
-        assert len(enrich.get("COMPLETED", [])) + len(enrich.get("PAUSED", [])) == len(sandbox.api.leads(cid))
-        assert sandbox.api.campaign(cid)["status"] == "RUNNING"
-    errors = {j["error"] for cid in campaigns for j in sandbox.api.jobs(cid) if j["error"]}
-    assert any(OPENAI_RATE_LIMITED in e for e in errors), errors
+    campaigns: list[str] = []
+    try:
+        campaigns += [sandbox.start(total=5, name=f"pg {i}") for i in range(3)]
+        sandbox.settled()
+        assert sandbox.status()["circuit_breakers"]["openai"]["circuit_state"] == "open"
+        for cid in campaigns:
+            enrich = _by_status(sandbox.api.jobs(cid))
+            done = len(enrich.get("COMPLETED", [])) + len(enrich.get("PAUSED", []))
+            assert done == len(sandbox.api.leads(cid))
+            assert sandbox.api.campaign(cid)["status"] == "RUNNING"
+        errors = {j["error"] for cid in campaigns for j in sandbox.api.jobs(cid) if j["error"]}
+        assert any(OPENAI_RATE_LIMITED in e for e in errors), errors
+    finally:
+        # Campaigns RUNNING for ever would be paused by a later test's trip on the same database.
+        _delete_campaigns(sandbox.server.database_url, campaigns)
+
+
+def _delete_campaigns(database_url: str, campaign_ids: list[str]) -> None:
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            for table in ("jobs", "leads"):
+                conn.execute(
+                    text(f"DELETE FROM {table} WHERE campaign_id IN :ids").bindparams(
+                        bindparam("ids", expanding=True)
+                    ),
+                    {"ids": campaign_ids},
+                )
+            conn.execute(
+                text("DELETE FROM campaigns WHERE id IN :ids").bindparams(bindparam("ids", expanding=True)),
+                {"ids": campaign_ids},
+            )
+    finally:
+        engine.dispose()
 
 
 # --- §4.3, §10 #14 #16 #26: pausing does not stop work ----------------------------------------------------
