@@ -48,6 +48,7 @@ from campaign_acceptance.outcome import (
     one_line,
     outcome_of,
     outcomes_from_features,
+    scenario_key,
     verdict_reason,
 )
 from campaign_acceptance.progress import say
@@ -93,6 +94,10 @@ class VerdictJUnitReporter(JUnitReporter):  # type: ignore[misc]
         reason = scenario.skip_reason
         if ABORTED_TAG in scenario.tags:
             kind = "aborted"
+            record = self.record_source() if self.record_source else None
+            abort = record.aborts.get(scenario_key(scenario)) if record else None
+            if abort is not None:  # the whole evidence, job errors included, for people reading the XML
+                skipped.text = abort.report.render_text()
         elif scenario.status.name == "untested":
             kind, reason = "not-run", reason or "not run"
         elif reason:
