@@ -210,6 +210,11 @@ def _headline(message: str | None) -> str:
     return (message or "").strip().splitlines()[0] if (message or "").strip() else ""
 
 
+def _abort_line(message: str) -> str:
+    lines = [line for line in message.splitlines() if line.strip()]
+    return next((line for line in lines if line.startswith("Service failure:")), lines[0] if lines else "")
+
+
 def _step_view(step: StepOutcome, marked: bool) -> dict[str, Any]:
     message = step.message or ""
     tables = step.details
@@ -221,8 +226,10 @@ def _step_view(step: StepOutcome, marked: bool) -> dict[str, Any]:
         "duration": f"{step.duration_s:.2f} s" if step.duration_s else "",
         "background": step.background,
         "marked": marked,
-        # With tables as data, the message's first line says what happened and the tables show the rest.
+        # With tables as data, the message's first line says what happened and the tables show the rest;
+        # an abort's breaker report is shown as tables below the steps, so its one-line reason is enough here.
         "headline": _headline(message) if tables else "",
+        "abort_line": _abort_line(message) if step.status == ABORTED else "",
         "message": message,
         "tables": tables,
         "output": step.output or "",

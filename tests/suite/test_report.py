@@ -271,3 +271,22 @@ def test_template_escapes_markup_in_step_names() -> None:
     page = render_html(run)
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<img" not in page
+
+
+def test_the_aborting_step_is_marked_with_the_service_failure_and_the_report_below() -> None:
+    message = "ABORTED - a third-party service failed, not the product\n" + REPORT.render_text()
+    stopped = StepOutcome("And", "every lead of every campaign is enriched", "aborted", 0.1, message=message)
+    outcome = ScenarioOutcome(
+        "f:9", "Concurrent", "standard", "aborted", reason="aborted in flight (service failure): x",
+        steps=(stopped,), evidence=REPORT, phase="in-flight",
+    )  # fmt: skip
+    page = render_html(RunSummary(Verdict.SERVICE_FAILURE, "x", scenarios=[outcome]))
+    ((marked, took),) = re.findall(
+        r'<tr class="step step-aborted marked[^>]*>(.*?)<td class="time">(.*?)</td>', page, re.S
+    )
+    assert (
+        "<strong>Service failure: breaker openai is open (5/5 failures); 1 campaign paused</strong>" in marked
+    )
+    assert "stopped: service failure" in marked and took == "0.10 s"
+    assert "<summary>the breaker report as text</summary>" in marked
+    assert '<div class="evidence">' in page
