@@ -173,7 +173,7 @@ def describe_target(session: Session) -> dict[str, str]:
     API URL (password hidden) with its database kind; the platform's version where its OpenAPI tells it."""
     settings = session.settings
     if session.sandbox is not None:
-        profile = str(getattr(session.sandbox.settings, "profile", "intended"))
+        profile = session.sandbox.settings.profile.value
         database = _database_kind(session.sandbox.database_url)
         description = f"embedded sandbox, profile {profile}, {database}"
         api_url = redact_url(session.sandbox.url)
