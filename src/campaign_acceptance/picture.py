@@ -9,7 +9,7 @@ HTML template draws it as inline SVG, so the report stays one small self-contain
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 WIDTH = 760
@@ -18,6 +18,8 @@ TOP, BOTTOM = 16, 196  # plot area, y
 BAND_HEIGHT, BAND_GAP = 14, 4
 AXIS_SPACE = 26  # below the last band: tick labels and the axis title
 MAX_POINTS = 400  # per series; longer runs are thinned (first and last sample always kept)
+MIN_SEGMENT = 5.0  # a breaker state seen in the last cycle only still shows (ending at that cycle)
+BADGE_GAP = 14.0  # markers closer than this share one numbered badge ("1-2")
 # Tableau 10: distinct for the 10 campaigns of the standard example, readable on white.
 PALETTE = (
     "#4e79a7",
@@ -73,6 +75,7 @@ class Marker:
     label: str
     at_s: float
     x: float
+    badge: str | None  # the numbers on its badge; None when it shares the previous marker's badge
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,22 @@ def _short(name: str, run_id: str | None) -> str:
 
 def _seconds(value: float) -> str:
     return f"{value:.1f} s"
+
+
+def _badged(markers: list[Marker]) -> tuple[Marker, ...]:
+    """Markers close together share the first one's badge, e.g. "1-2", so the numbers stay readable."""
+    out: list[Marker] = []
+    group: list[Marker] = []
+    for marker in [*markers, None]:
+        if marker is not None and group and marker.x - group[0].x < BADGE_GAP:
+            group.append(marker)
+            continue
+        if group:
+            badge = str(group[0].number) if len(group) == 1 else f"{group[0].number}-{group[-1].number}"
+            out.append(replace(group[0], badge=badge))
+            out.extend(group[1:])
+        group = [marker] if marker is not None else []
+    return tuple(out)
 
 
 def build_picture(chart: Mapping[str, Any] | None, run_id: str | None = None) -> Picture | None:
@@ -172,7 +191,10 @@ def build_picture(chart: Mapping[str, Any] | None, run_id: str | None = None) ->
             if segments and segments[-1].state == state and abs(segments[-1].end_s - start) < 1e-9:
                 prev = segments.pop()
                 start = prev.start_s
-            segments.append(BandSegment(x_of(start), max(1.5, x_of(stop) - x_of(start)), state, start, stop))
+            x, width = x_of(start), x_of(stop) - x_of(start)
+            if width < MIN_SEGMENT:
+                x, width = min(x, RIGHT - MIN_SEGMENT), MIN_SEGMENT
+            segments.append(BandSegment(x, width, state, start, stop))
         bands.append(Band(label=service, y=y, segments=tuple(segments)))
         breaker_text += [
             f"{service} breaker {STATE_WORDS.get(seg.state, seg.state)} from {_seconds(seg.start_s)} "
@@ -185,15 +207,11 @@ def build_picture(chart: Mapping[str, Any] | None, run_id: str | None = None) ->
         y += BAND_HEIGHT + BAND_GAP
     band_bottom = y - BAND_GAP
 
-    markers = tuple(
-        Marker(
-            number=i + 1,
-            kind=str(kind),
-            label=str(label),
-            at_s=float(at),
-            x=x_of(at),
-        )
-        for i, (at, kind, label) in enumerate(sorted(markers_in, key=lambda m: float(m[0])))
+    markers = _badged(
+        [
+            Marker(number=i + 1, kind=str(kind), label=str(label), at_s=float(at), x=x_of(at), badge=None)
+            for i, (at, kind, label) in enumerate(sorted(markers_in, key=lambda m: float(m[0])))
+        ]
     )
     step = _nice_step(end, 6)
     x_ticks = tuple(

@@ -162,6 +162,8 @@ OUTCOME_WORDS = {
     "aborted": ("stopped: service failure", "warn"),
     "skipped": ("could not test", "grey"),
     "untested": ("not run", "grey"),
+    "known_issue": ("known issue", "known"),
+    "interrupted": ("interrupted", "bad"),
 }
 STEP_WORDS = {
     "passed": "passed",

@@ -83,3 +83,13 @@ def test_long_waits_are_thinned_but_keep_the_last_sample() -> None:
 def test_nothing_observed_is_no_picture() -> None:
     assert build_picture(None) is None
     assert build_picture({"campaigns": [], "samples": [], "markers": []}) is None
+
+
+def test_markers_close_together_share_one_badge_and_a_last_cycle_state_still_shows() -> None:
+    samples = [*SAMPLES[:4], [8.0, {"a": [10, 10], "b": [10, 10]}, {"openai": "open"}]]
+    markers = [[8.0, "breaker-opened", "openai breaker open"], [8.0, "pause-noticed", "pause noticed"]]
+    picture = build_picture(chart(samples, markers))
+    assert picture is not None
+    assert [m.badge for m in picture.markers] == ["1-2", None]
+    last = picture.bands[0].segments[-1]
+    assert (last.start_s, last.end_s) == (8.0, 8.0) and last.width >= 5 and last.x + last.width <= RIGHT
