@@ -7,7 +7,8 @@
 - `environment.properties`: the target in words, the platform's version, run id, suite version, verdict;
 - per result, the suite's outcome: an aborted scenario becomes `skipped` with the abort as its message and
   the breaker report attached as a text file (allure-behave alone calls it `broken`, like a product error);
-  a scenario skipped for a missing capability says "could not test: <why>".
+  a scenario skipped for a missing capability says "could not test: <why>"; a listed known issue is failed
+  with "known issue <id>: ..." (its own category), a listed one that passed is failed with "fixed? ...".
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from campaign_acceptance.outcome import ABORTED, PASSED, SKIPPED, ScenarioOutcome
+from campaign_acceptance.outcome import ABORTED, FIXED, KNOWN_ISSUE, PASSED, SKIPPED, ScenarioOutcome
 from campaign_acceptance.report import NOT_SELECTED, RunSummary, suite_version
 
 CATEGORIES_FILE = "categories.json"
@@ -86,12 +87,16 @@ def environment(summary: RunSummary) -> dict[str, str]:
     return {k: v for k, v in values.items() if v}
 
 
-def _message(outcome: ScenarioOutcome) -> str | None:
-    """The suite's words for a result allure-behave cannot classify; None to keep allure-behave's own."""
+def _verdict_of(outcome: ScenarioOutcome) -> tuple[str, str] | None:
+    """(Allure status, message) for a result allure-behave cannot classify; None to keep its own."""
     if outcome.status == ABORTED:
-        return f"{SERVICE_FAILURE_WORDS}: {outcome.reason or 'a third-party service failed'}"
+        return "skipped", f"{SERVICE_FAILURE_WORDS}: {outcome.reason or 'a third-party service failed'}"
     if outcome.status == SKIPPED and (outcome.reason or NOT_SELECTED) != NOT_SELECTED:
-        return f"{COULD_NOT_TEST_WORDS}: {outcome.reason}"
+        return "skipped", f"{COULD_NOT_TEST_WORDS}: {outcome.reason}"
+    if outcome.status == KNOWN_ISSUE:  # its reason starts "known issue <id>: ..."
+        return "failed", outcome.reason or "known issue"
+    if outcome.status == FIXED:  # a listed defect that passed: the known-issues file is out of date
+        return "failed", outcome.reason or "fixed? remove the known issue"
     return None
 
 
@@ -102,12 +107,11 @@ def _feature_of(result: Mapping[str, Any]) -> str:
 
 
 def _enrich(path: Path, result: dict[str, Any], outcome: ScenarioOutcome) -> bool:
-    message = _message(outcome)
-    if message is None:
+    verdict = _verdict_of(outcome)
+    if verdict is None:
         return False
     details = dict(result.get("statusDetails") or {})
-    details["message"] = message
-    result["status"] = "skipped"
+    result["status"], details["message"] = verdict
     if outcome.status == ABORTED and outcome.evidence is not None:
         text = outcome.evidence.render_text()
         details["trace"] = text

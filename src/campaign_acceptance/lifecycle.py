@@ -27,7 +27,8 @@ from campaign_acceptance.errors import (
     SuiteError,
     TargetUnreachableError,
 )
-from campaign_acceptance.monitor import snapshot_from_api
+from campaign_acceptance.known_issues import load_known_issues
+from campaign_acceptance.monitor import ApiDbSource, read_job_errors, snapshot_from_api
 from campaign_acceptance.outcome import (
     RunRecord,
     apply_health_gate,
@@ -42,6 +43,7 @@ from campaign_acceptance.settings import (
     reports_dir_from_behave,
     settings_from_behave,
 )
+from campaign_acceptance.target import Target
 from campaign_acceptance.world import ScenarioState, Session, TenantUser, World, world_of
 from campaign_sandbox.core.config import SandboxSettings
 from campaign_sandbox.profile import ProfileName
@@ -63,6 +65,9 @@ def start_run(context: Any) -> None:
         settings = settings_from_behave(context.config, os.environ)
         record.settings = settings.redacted()
         record.reports_dir = str(settings.reports_dir)
+        if settings.known_issues is not None:
+            record.known_issues = load_known_issues(settings.known_issues)
+        record.known_issues_strict = settings.known_issues_strict
         world.session_ = open_session(settings)
         record.target = describe_target(world.session_)
     except CannotTestError as error:
@@ -94,11 +99,13 @@ def open_session(settings: Settings) -> Session:
             except ApiError as error:
                 raise ConfigurationError(f"fault control at {fault_url} is unusable: {error}") from None
         user = _sign_up(client, settings.run_id)
-        target = "embedded sandbox" if sandbox else api_url
+        target = Target(
+            "embedded sandbox" if sandbox else api_url, has_database=probe is not None, faults=faults
+        )
         database = "its database" if probe else "no database"
         profile = f" (profile {sandbox.settings.profile.value})" if sandbox else ""
-        say(f"run {settings.run_id}: testing {target} with {database}{profile}")
-        return Session(settings, client, probe, faults, user, sandbox=sandbox)
+        say(f"run {settings.run_id}: testing {target.description} with {database}{profile}")
+        return Session(settings, client, probe, faults, user, target, sandbox=sandbox)
     except BaseException:
         if sandbox is not None:
             sandbox.stop()
@@ -212,11 +219,20 @@ def begin_scenario(context: Any, scenario: Any) -> None:
         if tag in tags and getattr(session, attribute) is None:
             scenario.skip(reason=reason)
             return
-    apply_health_gate(scenario, session.client.breakers(), session.settings.health_gate, world.record)
+    source = ApiDbSource(session.client, session.probe, "")
+    apply_health_gate(
+        scenario,
+        session.client.breakers(),
+        session.settings.health_gate,
+        world.record,
+        lambda: read_job_errors(source, session.campaign_ids),
+    )
 
 
 def step_done(context: Any, step: Any) -> None:
-    on_step_done(context.scenario, step, world_of(context).record)
+    world = world_of(context)
+    fails = world.session_ is not None and world.session_.settings.rate_limit_trips == "product_failure"
+    on_step_done(context.scenario, step, world.record, rate_limit_fails=fails)
 
 
 def end_scenario(context: Any, scenario: Any) -> None:

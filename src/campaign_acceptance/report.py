@@ -4,10 +4,13 @@ JSON status file keys (schema "campaign-acceptance/status/1"; keys are only ever
 - `schema`, `verdict` (PASSED | FAILED | SERVICE_FAILURE | CANNOT_TEST), `exit_code` (0-3), `reason`;
 - `started_at`, `finished_at` (ISO 8601 UTC or null), `duration_s`;
 - `settings`: name -> value, secrets redacted;
-- `counts`: scenarios by outcome (`passed`, `failed`, `aborted`, `skipped`, `untested`, `total`);
+- `counts`: scenarios by outcome (`passed`, `failed`, `aborted`, `skipped`, `untested`, `known_issue`,
+  `fixed`, `total`);
 - `scenarios`: list of {`key`, `feature`, `name`, `status`, `reason`, `tags`, `duration_s`, `phase`,
-  `evidence`}; `evidence` is a breaker report ({`reason`, `services`, `breakers`, `all_breakers`,
-  `paused_campaigns`, `detected_at`}) for aborted scenarios, else null;
+  `evidence`, `known_issue`}; `evidence` is a breaker report ({`reason`, `services`, `breakers`,
+  `all_breakers`, `paused_campaigns`, `detected_at`, `job_errors`, `rate_limited`}) for aborted scenarios,
+  else null; `known_issue` is {`id`, `description`, `link`} for a failure the known-issues file lists
+  (status `known_issue`) or a listed scenario that passed (status `fixed`, or `passed` when not strict);
 - `aborts`: the aborted scenarios only: {`key`, `feature`, `name`, `phase`, `reason`, `evidence`};
 - `campaigns`: {`total`, `counts` (status -> n), `items`: [{`id`, `name`, `status`, `status_message`,
   `total_records`}]};
@@ -162,7 +165,8 @@ OUTCOME_WORDS = {
     "aborted": ("stopped: service failure", "warn"),
     "skipped": ("could not test", "grey"),
     "untested": ("not run", "grey"),
-    "known_issue": ("known issue", "known"),
+    "known_issue": ("known issue (does not fail the verdict)", "known"),
+    "fixed": ("fixed? remove the known issue", "bad"),
     "interrupted": ("interrupted", "bad"),
 }
 STEP_WORDS = {
@@ -284,6 +288,15 @@ def _scenario_view(o: ScenarioOutcome, run_id: str | None) -> dict[str, Any]:
         "reason": o.reason or "",
         "steps": [_step_view(s, s is failing) for s in o.steps],
         "picture": build_picture(o.timeline, run_id),
+        "known_issue": (
+            None
+            if o.known_issue is None
+            else {
+                "id": o.known_issue.id,
+                "description": o.known_issue.description,
+                "link": o.known_issue.link,
+            }
+        ),
         "evidence_title": evidence_title,
         "evidence": _breaker_view(o.evidence),
     }

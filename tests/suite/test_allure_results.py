@@ -109,3 +109,13 @@ def test_the_allure_formatter_directories_are_found_among_the_formatters(tmp_pat
         stream_opener = Opener()
 
     assert allure_directories([PrettyFormatter(), AllureFormatter()]) == [tmp_path / "allure"]
+
+
+def test_a_known_issue_result_lands_in_known_issues(tmp_path: Path) -> None:
+    write_result(tmp_path, "resume path", "failed", "AssertionError: 3 leads not enriched")
+    known = ScenarioOutcome(
+        "f:5", "Concurrent", "resume path", "known_issue", reason="known issue r-15: resume"
+    )
+    finish_results(tmp_path, RunSummary(Verdict.PASSED, "ok", scenarios=[known]))
+    (result,) = [json.loads(p.read_text()) for p in tmp_path.glob("*-result.json")]
+    assert result["status"] == "failed" and category(result) == "Known issues"

@@ -83,7 +83,16 @@ def test_status_json_has_the_documented_keys(tmp_path: Path) -> None:
     ]
     assert data["schema"] == SCHEMA
     assert (data["verdict"], data["exit_code"], data["duration_s"]) == ("SERVICE_FAILURE", 2, 42.5)
-    assert data["counts"] == {"passed": 1, "failed": 0, "aborted": 1, "skipped": 0, "untested": 0, "total": 2}
+    assert data["counts"] == {
+        "passed": 1,
+        "failed": 0,
+        "aborted": 1,
+        "skipped": 0,
+        "untested": 0,
+        "known_issue": 0,
+        "fixed": 0,
+        "total": 2,
+    }
     aborted = data["scenarios"][1]
     assert set(aborted) == {
         "key",
@@ -97,6 +106,7 @@ def test_status_json_has_the_documented_keys(tmp_path: Path) -> None:
         "evidence",
         "steps",
         "timeline",
+        "known_issue",
     }
     assert aborted["evidence"]["services"] == ["openai"]
     assert aborted["evidence"]["breakers"][0]["failure_count"] == 5
@@ -290,3 +300,20 @@ def test_the_aborting_step_is_marked_with_the_service_failure_and_the_report_bel
     assert "stopped: service failure" in marked and took == "0.10 s"
     assert "<summary>the breaker report as text</summary>" in marked
     assert '<div class="evidence">' in page
+
+
+def test_a_known_issue_reads_as_such_with_its_id_and_link() -> None:
+    from campaign_acceptance.known_issues import KnownIssue
+
+    issue = KnownIssue("resume-15", "resume re-dispatches nothing", "https://tracker/15", ("*",), ".*", ".*")
+    outcome = ScenarioOutcome(
+        "f:1", "Breakers", "resume path", "known_issue", reason="known issue resume-15: x\nfailed: y",
+        known_issue=issue,
+    )  # fmt: skip
+    page = render_html(RunSummary(Verdict.PASSED, "ok", scenarios=[outcome]))
+    assert "known issue (does not fail the verdict)" in page
+    assert (
+        "listed known issue <strong>resume-15</strong>: resume re-dispatches nothing · https://tracker/15"
+        in page
+    )
+    assert 'href="https://tracker' not in page  # a link as text: the page loads nothing
