@@ -263,6 +263,7 @@ def _breaker_view(report: BreakerReport | None) -> dict[str, Any] | None:
             {"name": c.name, "id": c.id, "status": c.status, "message": c.status_message or ""}
             for c in report.paused_campaigns
         ],
+        "job_errors": list(report.job_errors),
     }
 
 
@@ -322,7 +323,8 @@ def _display_counts(outcomes: Sequence[ScenarioOutcome]) -> list[dict[str, Any]]
 
 def report_context(summary: RunSummary) -> dict[str, Any]:
     """Everything the template shows, as plain words and numbers."""
-    title, css = BANNER[summary.verdict]
+    # A verdict added later (e.g. an interrupted run) still gets a banner in its own words.
+    title, css = BANNER.get(summary.verdict, (summary.verdict.name.replace("_", " ").capitalize(), "bad"))
     detail = summary.reason
     for prefix in _REASON_PREFIXES:
         if detail.startswith(prefix):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -317,3 +318,15 @@ def test_a_known_issue_reads_as_such_with_its_id_and_link() -> None:
         in page
     )
     assert 'href="https://tracker' not in page  # a link as text: the page loads nothing
+
+    assert "provoked on purpose" not in page
+
+
+def test_html_lists_the_job_errors_that_say_why_the_breaker_opened() -> None:
+    report = dataclasses.replace(REPORT, job_errors=("PAUSED Job paused: <openai> unavailable (3 jobs)",))
+    base = summary()
+    base.scenarios[1] = dataclasses.replace(base.scenarios[1], evidence=report)
+    page = render_html(base)
+    assert "Errors of the run's paused or failed jobs" in page
+    assert "PAUSED Job paused: &lt;openai&gt; unavailable (3 jobs)" in page
+    assert "Errors of the run's paused or failed jobs" not in render_html(summary())
