@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -172,3 +173,13 @@ def test_html_has_no_provoked_section_without_evidence() -> None:
     plain = ScenarioOutcome("features/b.feature:5", "Breakers", "happy", "passed", duration_s=2.0)
     page = render_html(RunSummary(verdict=Verdict.PASSED, reason="all passed", scenarios=[plain]))
     assert "provoked on purpose" not in page
+
+
+def test_html_lists_the_job_errors_that_say_why_the_breaker_opened() -> None:
+    report = dataclasses.replace(REPORT, job_errors=("PAUSED Job paused: <openai> unavailable (3 jobs)",))
+    base = summary()
+    base.scenarios[1] = dataclasses.replace(base.scenarios[1], evidence=report)
+    page = render_html(base)
+    assert "Errors of the run's paused or failed jobs" in page
+    assert "PAUSED Job paused: &lt;openai&gt; unavailable (3 jobs)" in page
+    assert "Errors of the run's paused or failed jobs" not in render_html(summary())
