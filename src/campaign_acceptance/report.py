@@ -227,6 +227,9 @@ def _evidence(o: ScenarioOutcome) -> str:
 
 def render_html(summary: RunSummary) -> str:
     title, css_class = _BANNER[summary.verdict]
+    aborts = [o.evidence for o in summary.aborts]
+    if summary.verdict is Verdict.SERVICE_FAILURE and aborts and all(e and e.rate_limited for e in aborts):
+        title = "Stopped by the platform's own rate limiter (a breaker it opened), not a third-party failure"
     counts = summary.counts()
     count_text = ", ".join(f"{counts[s]} {_OUTCOME_WORDS[s]}" for s in OUTCOME_STATUSES if counts[s])
     scenario_rows = "".join(
@@ -242,7 +245,7 @@ def render_html(summary: RunSummary) -> str:
         f"<td>{_e(c.status_message or '')}</td></tr>"
         for c in summary.campaigns
     )
-    aborts = "".join(_evidence(o) for o in summary.aborts)
+    abort_sections = "".join(_evidence(o) for o in summary.aborts)
     warnings = "".join(f"<li>{_e(w)}</li>" for w in summary.warnings)
     settings = "".join(
         f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in sorted(summary.settings.items())
@@ -260,8 +263,8 @@ def render_html(summary: RunSummary) -> str:
         scenario_rows or "<tr><td colspan='5'>No scenario ran.</td></tr>",
         "</table>",
     ]
-    if aborts:
-        sections += ["<h2>Why scenarios were aborted</h2>", aborts]
+    if abort_sections:
+        sections += ["<h2>Why scenarios were aborted</h2>", abort_sections]
     provoked = "".join(_evidence(o) for o in summary.scenarios if o.status == "passed" and o.evidence)
     if provoked:
         sections += ["<h2>Service failures the scenarios provoked on purpose</h2>", provoked]
