@@ -27,6 +27,7 @@ from behave.reporter.junit import JUnitReporter
 from behave.runner import Runner
 from behave.runner_util import print_undefined_step_snippets
 
+from campaign_acceptance.allure_results import allure_directories, finish_results
 from campaign_acceptance.errors import CannotTestError
 from campaign_acceptance.outcome import (
     ABORTED_TAG,
@@ -202,9 +203,16 @@ class VerdictRunner(Runner):  # type: ignore[misc]
             settings=dict(record.settings),
             campaigns=summary_campaigns(record.campaigns),
             warnings=list(record.warnings),
+            target=dict(record.target),
+            run_id=record.settings.get("run_id"),
         )
         self.summary, self.verdict = summary, verdict
         self._write(Path(record.reports_dir or "reports"), summary)
+        for directory in allure_directories(getattr(self, "formatters", None) or ()):
+            try:
+                finish_results(directory, summary)
+            except OSError as error:  # the verdict still stands; say why Allure will miss the suite's part
+                print(f"allure results in {directory} not completed: {error}")
         if self.config.show_snippets and self.undefined_steps:
             print_undefined_step_snippets(self.undefined_steps, colored=self.config.has_colored_mode())
         for line in known_issue_lines(outcomes):

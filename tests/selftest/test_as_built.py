@@ -108,7 +108,7 @@ def test_as_built_with_published_limits_the_happy_path_aborts_naming_the_rate_li
     # The JUnit text carries the whole breaker report, the job errors included.
     assert any(s is not None and "errors of the run's paused or failed jobs" in (s.text or "") for s in junit)
     assert "Rate limit exceeded for OpenAI API" in result.html
-    assert "Stopped by the platform&#x27;s own rate limiter" in result.html  # the banner, not "third-party"
+    assert "own rate limiter" in result.html and "by a third-party service failure" not in result.html
     assert lines_with(result.stderr, "opened by the platform's own rate limiter"), result.describe()
     assert result.duration_s < 60, result.describe()
 
