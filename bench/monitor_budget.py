@@ -19,7 +19,8 @@ from typing import Any
 from campaign_acceptance.client import FaultControl, PlatformClient
 from campaign_acceptance.database import DatabaseProbe
 from campaign_acceptance.errors import ServiceFailure
-from campaign_acceptance.monitor import ApiDbSource, Monitor, RealClock
+from campaign_acceptance.monitor import ApiDbSource, Monitor
+from campaign_common.waiting import RealClock
 from campaign_sandbox.core.config import SandboxSettings
 from campaign_sandbox.server import SandboxServer
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TypeVar
+
+from campaign_common.waiting import Deadline
+from campaign_common.waiting import wait_until as _wait_until
 
 T = TypeVar("T")
 
@@ -19,13 +21,10 @@ def wait_until(
 ) -> T:
     """Poll ``condition`` until it returns something truthy and return that; AssertionError naming ``what``
     (and the last value seen) when ``timeout_s`` passes. The interval backs off up to ``max_interval_s``."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        last = condition()
-        if last:
-            return last
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}; last: {last!r}")
-        time.sleep(min(interval_s, remaining))
-        interval_s = min(interval_s * 1.5, max_interval_s)
+    return _wait_until(
+        condition,
+        Deadline.after(timeout_s),
+        lambda last: AssertionError(f"timed out after {timeout_s:g} s waiting for {what}; last: {last!r}"),
+        interval_s=interval_s,
+        max_interval_s=max_interval_s,
+    )

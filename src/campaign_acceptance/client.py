@@ -12,7 +12,6 @@ token, passwords it sent) never appear in errors or in ``repr``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self
@@ -26,19 +25,15 @@ from urllib3.util.retry import Retry
 
 from campaign_acceptance.errors import ApiError
 from campaign_acceptance.model import SERVICES, BreakerState
-from campaign_acceptance.settings import redact_url
+from campaign_common.api_path import api_path, strip_api_prefix
+from campaign_common.redaction import redact, redact_url
 
-API_PREFIX = "/api/v1"
 PER_PAGE = 100  # the platform's maximum page size for campaigns, jobs and leads
 EXCERPT_CHARS = 300
 DEFAULT_SEARCH_URL = (
     "https://app.apollo.io/#/people?contactEmailStatusV2%5B%5D=verified"
     "&personTitles%5B%5D=CEO&personTitles%5B%5D=Founder&page=1"
 )
-_SECRET_FIELDS = re.compile(
-    r'("(?:access_token|token|password|confirm_password)"\s*:\s*)"(?:[^"\\]|\\.)*"', re.IGNORECASE
-)
-_BEARER = re.compile(r"Bearer\s+[^\s\"',}]+")
 _MAX_PAGES = 10_000  # a platform that keeps reporting more pages must not loop the suite forever
 
 
@@ -81,11 +76,6 @@ def _session(retries: int, backoff_s: float) -> requests.Session:
     return session
 
 
-def _base(url: str) -> str:
-    url = url.rstrip("/")
-    return url[: -len(API_PREFIX)].rstrip("/") if url.endswith(API_PREFIX) else url
-
-
 def _segment(value: str | int) -> str:
     return quote(str(value), safe="")
 
@@ -94,7 +84,7 @@ class _HttpBase:
     """What both clients share: the session, the timeout, error mapping and secret hiding."""
 
     def __init__(self, base_url: str, timeout: float, *, retries: int = 3, backoff_s: float = 0.1) -> None:
-        self.base_url = _base(base_url)
+        self.base_url = strip_api_prefix(base_url)
         self.timeout = timeout
         self._session = _session(retries, backoff_s)
         self._secrets: set[str] = set()
@@ -165,11 +155,7 @@ class _HttpBase:
 
     def excerpt(self, text: str) -> str:
         """At most 300 characters of ``text``, whitespace collapsed, known secrets and tokens hidden."""
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        text = _SECRET_FIELDS.sub(r'\1"***"', text)
-        text = _BEARER.sub("Bearer ***", text)
-        text = " ".join(text.split())
+        text = " ".join(redact(text, self._secrets).split())
         return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
 
 
@@ -220,7 +206,7 @@ class PlatformClient(_HttpBase):
 
     def url(self, path: str) -> str:
         """Absolute URL: ``campaigns/`` -> ``<base>/api/v1/campaigns/``; ``/docs`` -> ``<base>/docs``."""
-        return self.base_url + (path if path.startswith("/") else f"{API_PREFIX}/{path}")
+        return self.base_url + (path if path.startswith("/") else api_path(path))
 
     # -- raw access, for scenarios about the contract itself -------------------------------------------------
 

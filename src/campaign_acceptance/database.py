@@ -10,19 +10,19 @@ Failures to reach or query the database raise ``DatabaseUnavailableError`` with 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+import tenacity
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
 from campaign_acceptance.errors import DatabaseUnavailableError
 from campaign_acceptance.model import Progress
-from campaign_acceptance.settings import redact_url
+from campaign_common.redaction import redact, redact_url
 
 T = TypeVar("T")
 
@@ -123,7 +123,7 @@ class DatabaseProbe:
 
     def __init__(self, url: str) -> None:
         self._url = engine_url(url)
-        self._shown = self._url.render_as_string(hide_password=True)
+        self._shown = redact_url(self._url.render_as_string(hide_password=False))
         self._password = self._url.password
         options: dict[str, Any] = {"pool_pre_ping": True}
         if self._url.get_backend_name() == "sqlite":
@@ -147,9 +147,8 @@ class DatabaseProbe:
     def _fail(self, what: str, exc: BaseException) -> DatabaseUnavailableError:
         detail = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
         line = " ".join(str(detail).split()) or type(detail).__name__
-        if self._password:
-            line = line.replace(str(self._password), "***")
-        return DatabaseUnavailableError(f"database {self._shown}: {what} failed: {redact_url(line)[:300]}")
+        known = [str(self._password)] if self._password else []
+        return DatabaseUnavailableError(f"database {self._shown}: {what} failed: {redact(line, known)[:300]}")
 
     @contextmanager
     def _connection(self, what: str) -> Iterator[Connection]:
@@ -426,18 +425,29 @@ class DatabaseProbe:
         ]
         counts = {name: 0 for name in ("jobs", "leads", "campaigns", "organizations", "users")}
         self.cleanup_retries = []
-        for attempt in range(1, DELETE_ATTEMPTS + 1):
-            try:
-                with self._engine.begin() as conn:
-                    for name, statement in steps:
-                        counts[name] = conn.execute(statement).rowcount
-                return counts
-            except (IntegrityError, OperationalError) as exc:
-                if attempt == DELETE_ATTEMPTS:
-                    raise self._fail(f"cleanup ({DELETE_ATTEMPTS} attempts)", exc) from None
-                self.cleanup_retries.append(f"attempt {attempt}: {self._fail('cleanup', exc)}")
-                # Let the concurrent insert commit (then delete it too) or the lock go away.
-                time.sleep(min(DELETE_BACKOFF_S * 2 ** (attempt - 1), DELETE_BACKOFF_MAX_S))
-            except SQLAlchemyError as exc:
-                raise self._fail("cleanup", exc) from None
-        return counts  # pragma: no cover - the loop returns or raises
+
+        def delete_all() -> dict[str, int]:
+            with self._engine.begin() as conn:
+                for name, statement in steps:
+                    counts[name] = conn.execute(statement).rowcount
+            return counts
+
+        def note_retry(state: tenacity.RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome is not None else None
+            if isinstance(error, BaseException):
+                self.cleanup_retries.append(f"attempt {state.attempt_number}: {self._fail('cleanup', error)}")
+
+        # Let a concurrent insert commit (then delete it too) or a lock go away: 0.2 s doubling, at most 2 s.
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(DELETE_ATTEMPTS),
+            wait=tenacity.wait_exponential(multiplier=DELETE_BACKOFF_S, max=DELETE_BACKOFF_MAX_S),
+            retry=tenacity.retry_if_exception_type((IntegrityError, OperationalError)),
+            before_sleep=note_retry,
+            reraise=True,
+        )
+        try:
+            return retrying(delete_all)
+        except (IntegrityError, OperationalError) as exc:
+            raise self._fail(f"cleanup ({DELETE_ATTEMPTS} attempts)", exc) from None
+        except SQLAlchemyError as exc:
+            raise self._fail("cleanup", exc) from None

@@ -29,7 +29,7 @@ from campaign_acceptance.errors import (
     TargetUnreachableError,
 )
 from campaign_acceptance.known_issues import load_known_issues
-from campaign_acceptance.monitor import ApiDbSource, ReadErrors, RealClock, read_job_errors, snapshot_from_api
+from campaign_acceptance.monitor import ApiDbSource, ReadErrors, read_job_errors, snapshot_from_api
 from campaign_acceptance.outcome import (
     RunRecord,
     apply_health_gate,
@@ -41,12 +41,13 @@ from campaign_acceptance.outcome import (
 from campaign_acceptance.progress import say
 from campaign_acceptance.settings import (
     Settings,
-    redact_url,
     reports_dir_from_behave,
     settings_from_behave,
 )
 from campaign_acceptance.target import Target
 from campaign_acceptance.world import ScenarioState, Session, TenantUser, World, world_of
+from campaign_common.redaction import redact_url
+from campaign_common.waiting import RealClock
 from campaign_sandbox.core.config import SandboxSettings
 from campaign_sandbox.profile import ProfileName
 from campaign_sandbox.server import SandboxServer, SandboxStartError

@@ -18,8 +18,6 @@ import dataclasses
 import json
 import math
 import re
-import threading
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
@@ -40,10 +38,10 @@ from campaign_acceptance.model import (
     Observation,
     Progress,
 )
+from campaign_common.waiting import BACKOFF_FACTOR, Clock, Deadline, wait_until
 
 T = TypeVar("T")
 
-BACKOFF_FACTOR = 1.5
 POLL_ERRORS_TOLERATED = 3  # consecutive bad answers to a poll read before the platform counts as gone
 PAGE_SIZE = 100  # campaigns per list request (the client follows pages of 100)
 # A breaker open while the campaigns stay RUNNING is a product failure once it has lasted this many cycles
@@ -69,30 +67,6 @@ def _table_phase(phase: str) -> str:
 # --------------------------------------------------------------------------------------------------
 # Time
 # --------------------------------------------------------------------------------------------------
-class Clock(Protocol):
-    def now(self) -> float: ...
-
-    def sleep(self, seconds: float) -> None: ...
-
-
-class RealClock:
-    """Monotonic time; sleeping waits on an Event so `interrupt()` (or Ctrl-C) ends it early."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def now(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self._event.wait(seconds)
-
-    def interrupt(self) -> None:
-        """Wake a sleeping monitor (e.g. from a signal handler or another thread)."""
-        self._event.set()
-
-
 # --------------------------------------------------------------------------------------------------
 # Bad answers to poll reads
 # --------------------------------------------------------------------------------------------------
@@ -452,8 +426,8 @@ class Monitor:
         check: Callable[[Observation], T | None],
         on_deadline: Callable[[Observation, float], str],
     ) -> T:
-        start = self.clock.now()
-        deadline = start + deadline_s
+        deadline = Deadline.after(deadline_s, self.clock)
+        start = deadline.started
         interval = self.poll_interval_s
         previous: tuple[Any, ...] | None = None
         while True:
@@ -471,13 +445,12 @@ class Monitor:
             elif previous is not None:
                 interval = min(interval * BACKOFF_FACTOR, self.max_interval_s)
             previous = signature
-            remaining = deadline - self.clock.now()
-            if remaining <= 0:
-                self.mark("deadline", f"{phase} deadline ({deadline_s:g} s)", deadline - self.origin)
+            if deadline.passed():
+                self.mark("deadline", f"{phase} deadline ({deadline_s:g} s)", deadline.at - self.origin)
                 raise DeadlineExceeded(
-                    on_deadline(obs, self.clock.now() - start), self.state_tables(obs, _table_phase(phase))
+                    on_deadline(obs, deadline.elapsed()), self.state_tables(obs, _table_phase(phase))
                 )
-            pause = min(interval, remaining)  # never sleep past the deadline; look once more at it
+            pause = deadline.pause(interval)  # never sleep past the deadline; look once more at it
             if self.notice_within_s is not None:
                 pause = min(pause, max(self.poll_interval_s, self.notice_within_s - cycle_cost))
             self.sleeps.append(pause)
@@ -494,25 +467,26 @@ class Monitor:
 
         Same interval rules: a false answer counts as 'nothing changed', so the interval backs off.
         """
-        start = self.clock.now()
-        deadline = start + deadline_s
-        interval = self.poll_interval_s
-        while True:
-            if self.read_errors.keep_reading(predicate, self.clock, self.poll_interval_s):
-                return
-            remaining = deadline - self.clock.now()
-            if remaining <= 0:
-                self.mark("deadline", f"deadline: {describe} ({deadline_s:g} s)", deadline - self.origin)
-                raise DeadlineExceeded(
-                    f"{describe}: not reached within {deadline_s:.1f}s "
-                    f"(waited {self.clock.now() - start:.1f}s)"
-                )
-            pause = min(interval, remaining)
-            if self.notice_within_s is not None:
-                pause = min(pause, max(self.poll_interval_s, self.notice_within_s))
-            self.sleeps.append(pause)
-            self.clock.sleep(pause)
-            interval = min(interval * BACKOFF_FACTOR, self.max_interval_s)
+        deadline = Deadline.after(deadline_s, self.clock)
+        # The pause budget caps the interval itself: the same pauses as capping each sleep.
+        cap = self.max_interval_s
+        if self.notice_within_s is not None:
+            cap = min(cap, max(self.poll_interval_s, self.notice_within_s))
+
+        def timed_out(_: bool | None) -> DeadlineExceeded:
+            self.mark("deadline", f"deadline: {describe} ({deadline_s:g} s)", deadline.at - self.origin)
+            return DeadlineExceeded(
+                f"{describe}: not reached within {deadline_s:.1f}s (waited {deadline.elapsed():.1f}s)"
+            )
+
+        wait_until(
+            lambda: self.read_errors.keep_reading(predicate, self.clock, self.poll_interval_s),
+            deadline,
+            timed_out,
+            interval_s=self.poll_interval_s,
+            max_interval_s=cap,
+            on_sleep=self.sleeps.append,
+        )
 
     def note_resume(self) -> None:
         """The scenario resumed work: a stall from now on is a resume that re-dispatched nothing."""

@@ -27,9 +27,8 @@ JSON status file keys (schema "campaign-acceptance/status/1"; keys are only ever
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -49,21 +48,12 @@ from campaign_acceptance.outcome import (
     Verdict,
 )
 from campaign_acceptance.picture import MARKER_WORDS, build_picture
-from campaign_acceptance.settings import redact_url
+from campaign_common.redaction import redact_mapping
 
 SCHEMA = "campaign-acceptance/status/1"
 STATUS_FILE = "status.json"
 HTML_FILE = "report.html"
 TEMPLATE = "report.html.j2"
-
-_SECRET_NAME = re.compile(r"pass(word)?|secret|token|api[_-]?key|credential", re.IGNORECASE)
-
-
-def redact_settings(settings: Mapping[str, str]) -> dict[str, str]:
-    return {
-        str(k): "***" if _SECRET_NAME.search(str(k)) and v else redact_url(str(v))
-        for k, v in settings.items()
-    }
 
 
 def _iso(epoch: float | None) -> str | None:
@@ -86,8 +76,8 @@ class RunSummary:
     run_id: str | None = None
 
     def __post_init__(self) -> None:
-        self.settings = redact_settings(self.settings)
-        self.target = redact_settings(self.target)
+        self.settings = redact_mapping(self.settings)
+        self.target = redact_mapping(self.target)
         if self.exit_code is None:
             self.exit_code = int(self.verdict)
 

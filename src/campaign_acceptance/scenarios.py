@@ -28,9 +28,10 @@ from campaign_acceptance.matchers import (
     no_shared_emails,
 )
 from campaign_acceptance.model import CLOSED, SERVICES, CampaignSnapshot
-from campaign_acceptance.monitor import ApiDbSource, Monitor, RealClock, failure_report, snapshot_from_api
+from campaign_acceptance.monitor import ApiDbSource, Monitor, failure_report, snapshot_from_api
 from campaign_acceptance.progress import ConsoleProgress
 from campaign_acceptance.world import CampaignUnderTest, GateDecision, World
+from campaign_common.waiting import RealClock
 
 # A stretch this long with none of the run's earlier jobs processing and nothing changing means the rest
 # of its work waits for nobody (e.g. jobs a resume left PENDING): set-ups need not wait for it.

@@ -28,19 +28,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from campaign_acceptance.errors import ConfigurationError
+from campaign_common.api_path import strip_api_prefix
+from campaign_common.redaction import redact_mapping, redact_url
 from campaign_sandbox.profile import RATE_LIMITS_SYNTAX, ProfileName, parse_rate_limits
 
 ENV_PREFIX = "CAMPAIGN_SUITE_"
 DATABASE_DRIVERS = ("postgresql", "postgresql+psycopg", "sqlite", "sqlite+pysqlite")
 _SAFE_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_URL_PASSWORD = re.compile(r"(?P<head>://[^:/@?#\s]*):(?P<password>[^@/?#\s]*)@")
 _MAX_PREFIX = 20
 _MAX_RUN_ID = 48  # leaves room for a suffix and still fits the 64-character email local part
-
-
-def redact_url(text: str) -> str:
-    """Replace the password of every ``scheme://user:password@`` in ``text`` by ``***``."""
-    return _URL_PASSWORD.sub(r"\g<head>:***@", text)
 
 
 @dataclass(frozen=True, repr=False)
@@ -80,7 +76,7 @@ class Settings:
 
     def redacted(self) -> dict[str, str]:
         """Every field as text, safe to print or write to a report (URL passwords become ``***``)."""
-        return {f.name: redact_url(_text(getattr(self, f.name))) for f in fields(self)}
+        return redact_mapping({f.name: _text(getattr(self, f.name)) for f in fields(self)})
 
     def __repr__(self) -> str:
         shown = self.redacted()
@@ -164,10 +160,7 @@ def _http_url(raw: str) -> str:
         raise _Invalid(expected) from None
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise _Invalid(expected)
-    value = value.rstrip("/")
-    if value.endswith("/api/v1"):
-        value = value[: -len("/api/v1")].rstrip("/")
-    return value
+    return strip_api_prefix(value)
 
 
 def _database_url(raw: str) -> str:

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic.version import version_short
 from sqlalchemy.exc import DBAPIError, StatementError
 
+from campaign_common.api_path import API_PREFIX
 from campaign_sandbox.api.middleware import AuthMiddleware
 from campaign_sandbox.api.routes import (
     auth,
@@ -29,7 +30,6 @@ from campaign_sandbox.api.routes import (
 from campaign_sandbox.core.config import SandboxSettings
 from campaign_sandbox.runtime import SandboxRuntime
 
-API_PREFIX = "/api/v1"
 log = logging.getLogger("campaign_sandbox")
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 import urllib.error
 import urllib.request
 from types import TracebackType
 
 import uvicorn
 
+from campaign_common.api_path import api_url
+from campaign_common.waiting import Deadline, wait_until
 from campaign_sandbox.core.config import SandboxSettings
 from campaign_sandbox.main import create_app
 from campaign_sandbox.runtime import SandboxRuntime
@@ -73,7 +74,7 @@ class SandboxServer:
         """Start and wait until ``/api/v1/health/`` answers; returns the base URL (no ``/api/v1``)."""
         if self._thread is not None:
             raise SandboxStartError("the sandbox is already running")
-        deadline = time.monotonic() + timeout
+        deadline = Deadline.after(timeout)
         try:
             sock = bind_socket(self.host, self.port)
         except OSError as exc:
@@ -111,19 +112,23 @@ class SandboxServer:
         return url
 
     @staticmethod
-    def _wait_healthy(url: str, deadline: float, thread: threading.Thread) -> None:
-        while True:
+    def _wait_healthy(url: str, deadline: Deadline, thread: threading.Thread) -> None:
+        def healthy() -> bool:
             if not thread.is_alive():
                 raise SandboxStartError("the sandbox's server thread exited during start-up")
             try:
-                with urllib.request.urlopen(f"{url}/api/v1/health/", timeout=1.0) as response:
-                    if response.status == 200:
-                        return
+                with urllib.request.urlopen(api_url(url, "health/"), timeout=1.0) as response:
+                    return bool(response.status == 200)
             except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() >= deadline:
-                raise SandboxStartError(f"the sandbox did not become healthy at {url} in time")
-            time.sleep(0.05)
+                return False
+
+        wait_until(
+            healthy,
+            deadline,
+            lambda _: SandboxStartError(f"the sandbox did not become healthy at {url} in time"),
+            interval_s=0.05,
+            max_interval_s=0.05,
+        )
 
     def stop(self, timeout: float = 15.0) -> None:
         """Stop uvicorn and the workers; bounded by ``timeout``. Safe to call twice."""

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session
 
+from campaign_common.redaction import redact_url
 from campaign_sandbox.models import Base
 
 
@@ -103,7 +104,7 @@ class Store:
 
     @property
     def redacted_url(self) -> str:
-        return make_url(self.url).render_as_string(hide_password=True)
+        return redact_url(self.plain_url)
 
     @property
     def plain_url(self) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, inspect
 
 from campaign_sandbox.core.config import SandboxSettings
 from campaign_sandbox.server import SandboxServer, SandboxStartError
+from polling import wait_until
 
 
 def test_server_starts_on_a_free_port_and_stops_cleanly() -> None:
@@ -120,14 +121,14 @@ def test_cli_serves_until_terminated(tmp_path: Path) -> None:
         line = proc.stdout.readline()
         assert line.startswith("campaign sandbox on http://127.0.0.1:"), line
         url = line.split()[3]
-        deadline = time.monotonic() + 15
-        while True:
+
+        def answer() -> httpx.Response | None:
             try:
-                response = httpx.get(f"{url}/sandbox/faults", timeout=1)
-                break
+                return httpx.get(f"{url}/sandbox/faults", timeout=1)
             except httpx.TransportError:
-                assert time.monotonic() < deadline, "the CLI sandbox never answered"
-                time.sleep(0.05)
+                return None
+
+        response = wait_until(answer, 15, "the CLI sandbox to answer")
         assert response.status_code == 200
     finally:
         proc.terminate()

@@ -12,12 +12,12 @@ from campaign_acceptance.outcome import ScenarioOutcome, StepOutcome, Verdict
 from campaign_acceptance.report import (
     SCHEMA,
     RunSummary,
-    redact_settings,
     render_html,
     suite_version,
     summary_campaigns,
     write_reports,
 )
+from campaign_common.redaction import redact_mapping
 
 OPENAI = BreakerState("openai", "open", 5, 5, True, "2025-01-01T10:00:00", "circuit_breaker_open")
 APOLLO = BreakerState("apollo", "closed")
@@ -151,7 +151,7 @@ def test_no_password_or_token_is_ever_written(tmp_path: Path) -> None:
 
 
 def test_redaction_rules() -> None:
-    assert redact_settings({"token": "abc", "api_token": "", "url": "https://u:p@h/x", "scale": "1.0"}) == {
+    assert redact_mapping({"token": "abc", "api_token": "", "url": "https://u:p@h/x", "scale": "1.0"}) == {
         "token": "***",
         "api_token": "",
         "url": "https://u:***@h/x",

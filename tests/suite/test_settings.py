@@ -13,10 +13,10 @@ from campaign_acceptance.errors import ConfigurationError
 from campaign_acceptance.settings import (
     Settings,
     load_settings,
-    redact_url,
     reports_dir_from_behave,
     settings_from_behave,
 )
+from campaign_common.redaction import redact_url
 
 
 def load(

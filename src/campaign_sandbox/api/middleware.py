@@ -7,6 +7,7 @@ import json
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from campaign_common.api_path import api_path
 from campaign_sandbox.core.security import TokenError, decode_user_id
 from campaign_sandbox.models import User
 from campaign_sandbox.schemas.responses import unauthorized_body
@@ -14,12 +15,10 @@ from campaign_sandbox.store import Store
 
 PUBLIC_PATHS = frozenset(
     {
-        "/api/v1/auth/signup",
-        "/api/v1/auth/login",
-        "/api/v1/health",
-        "/api/v1/health/",
-        "/api/v1/health/ready",
-        "/api/v1/health/live",
+        *(
+            api_path(p)
+            for p in ("auth/signup", "auth/login", "health", "health/", "health/ready", "health/live")
+        ),
         "/docs",
         "/redoc",
         "/openapi.json",

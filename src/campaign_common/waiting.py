@@ -1,0 +1,101 @@
+"""The one way to wait: poll a condition until it holds or a deadline passes, never sleeping past it.
+
+The clock is injectable (``now``/``sleep``), so waits are tested without real time. Retrying an operation
+that failed is a different thing and uses tenacity (see the database cleanup).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
+BACKOFF_FACTOR = 1.5
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class RealClock:
+    """Monotonic time; sleeping waits on an Event so `interrupt()` (or Ctrl-C) ends it early."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self._event.wait(seconds)
+
+    def interrupt(self) -> None:
+        """Wake a sleeping wait (e.g. from a signal handler or another thread)."""
+        self._event.set()
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A point in a clock's time; made with ``Deadline.after(seconds, clock)``."""
+
+    clock: Clock
+    started: float
+    seconds: float
+
+    @classmethod
+    def after(cls, seconds: float, clock: Clock | None = None) -> Deadline:
+        clock = clock or RealClock()
+        return cls(clock, clock.now(), seconds)
+
+    @property
+    def at(self) -> float:
+        return self.started + self.seconds
+
+    def remaining(self) -> float:
+        return self.at - self.clock.now()
+
+    def passed(self) -> bool:
+        return self.remaining() <= 0
+
+    def elapsed(self) -> float:
+        return self.clock.now() - self.started
+
+    def pause(self, interval_s: float) -> float:
+        """How long to sleep for ``interval_s`` without passing the deadline (so it looks once more at it)."""
+        return max(0.0, min(interval_s, self.remaining()))
+
+
+def wait_until(
+    condition: Callable[[], T | None],
+    deadline: Deadline,
+    on_timeout: Callable[[T | None], BaseException],
+    *,
+    interval_s: float = 0.05,
+    max_interval_s: float = 0.5,
+    on_sleep: Callable[[float], None] | None = None,
+) -> T:
+    """Poll ``condition`` until it returns something truthy and return that.
+
+    Between looks the interval grows by 1.5 up to ``max_interval_s``; the last look is at the deadline. When
+    the deadline has passed and the condition still does not hold, raise ``on_timeout(last value)``.
+    Exceptions from ``condition`` propagate (the caller decides what is fatal).
+    """
+    if interval_s <= 0 or max_interval_s < interval_s:
+        raise ValueError("need 0 < interval_s <= max_interval_s")
+    while True:
+        last = condition()
+        if last:
+            return last
+        if deadline.passed():
+            raise on_timeout(last)
+        pause = deadline.pause(interval_s)
+        if on_sleep is not None:
+            on_sleep(pause)
+        deadline.clock.sleep(pause)
+        interval_s = min(interval_s * BACKOFF_FACTOR, max_interval_s)

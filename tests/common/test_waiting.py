@@ -1,0 +1,81 @@
+"""The one wait: bounded by its deadline, backing off, the failure naming what did not happen."""
+
+from __future__ import annotations
+
+import pytest
+
+from campaign_common.waiting import Deadline, wait_until
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 50.0
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.t += seconds
+
+
+def test_returns_the_first_truthy_value_without_sleeping_when_it_already_holds() -> None:
+    clock = FakeClock()
+    assert wait_until(lambda: "ready", Deadline.after(1.0, clock), lambda _: AssertionError("no")) == "ready"
+    assert clock.slept == []
+
+
+def test_intervals_back_off_by_half_up_to_the_cap_and_never_pass_the_deadline() -> None:
+    clock = FakeClock()
+    with pytest.raises(TimeoutError) as caught:
+        wait_until(
+            lambda: None,
+            Deadline.after(1.0, clock),
+            lambda last: TimeoutError(f"the thing did not happen; last: {last!r}"),
+            interval_s=0.1,
+            max_interval_s=0.2,
+        )
+    assert str(caught.value) == "the thing did not happen; last: None"
+    assert clock.slept[:4] == pytest.approx([0.1, 0.15, 0.2, 0.2])
+    assert sum(clock.slept) == pytest.approx(1.0)  # the last sleep is cut to end at the deadline
+    assert clock.t == pytest.approx(51.0)
+
+
+def test_looks_once_more_at_the_deadline_and_succeeds_then() -> None:
+    clock = FakeClock()
+    answers = iter([None, None, 0, None, "late"])  # sleeps 0.05, 0.075, 0.1125, then 0.0125
+    got = wait_until(lambda: next(answers), Deadline.after(0.25, clock), lambda _: AssertionError("no"))
+    assert got == "late"
+    assert clock.t == pytest.approx(50.25)
+
+
+def test_an_error_of_the_condition_ends_the_wait_at_once() -> None:
+    clock = FakeClock()
+
+    def broken() -> bool:
+        raise RuntimeError("the server thread exited")
+
+    with pytest.raises(RuntimeError, match=r"^the server thread exited$"):
+        wait_until(broken, Deadline.after(10.0, clock), lambda _: AssertionError("no"))
+    assert clock.slept == []
+
+
+def test_a_nonsensical_interval_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^need 0 < interval_s <= max_interval_s$"):
+        wait_until(
+            lambda: True, Deadline.after(1.0, FakeClock()), ValueError, interval_s=0.5, max_interval_s=0.1
+        )
+
+
+def test_deadline_arithmetic() -> None:
+    clock = FakeClock()
+    deadline = Deadline.after(2.0, clock)
+    clock.t += 1.5
+    assert deadline.at == 52.0
+    assert deadline.remaining() == pytest.approx(0.5)
+    assert deadline.elapsed() == pytest.approx(1.5)
+    assert deadline.pause(2.0) == pytest.approx(0.5)
+    assert not deadline.passed()
+    clock.t += 1.0
+    assert deadline.passed() and deadline.pause(1.0) == 0.0
