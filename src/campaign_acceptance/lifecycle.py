@@ -131,7 +131,7 @@ CAPABILITIES = {
 
 def begin_scenario(context: Any, scenario: Any) -> None:
     world = world_of(context)
-    world.scenario = ScenarioState(name=scenario.name)
+    world.scenario = ScenarioState(name=scenario.name, key=scenario_key(scenario))
     session = world.session_
     if session is None:
         return

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Any
 
+from campaign_acceptance.capacity import CapacityFigures, EnrichmentTiming
 from campaign_acceptance.errors import ServiceFailure
 from campaign_acceptance.model import SERVICES, BreakerReport, BreakerState, CampaignSnapshot
 from campaign_acceptance.monitor import failure_report
@@ -112,6 +113,8 @@ class RunRecord:
     finished_at: float | None = None
     settings: dict[str, str] = field(default_factory=dict)  # already redacted
     reports_dir: str = "reports"
+    enrichment: list[EnrichmentTiming] = field(default_factory=list)  # one per enrichment wait
+    capacity: list[CapacityFigures] = field(default_factory=list)  # the capacity scenario's figures
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -11,7 +11,13 @@ JSON status file keys (schema "campaign-acceptance/status/1"; keys are only ever
 - `aborts`: the aborted scenarios only: {`key`, `feature`, `name`, `phase`, `reason`, `evidence`};
 - `campaigns`: {`total`, `counts` (status -> n), `items`: [{`id`, `name`, `status`, `status_message`,
   `total_records`}]};
-- `warnings`: list of strings.
+- `warnings`: list of strings;
+- `enrichment`: one entry per scenario that waited for every lead to be enriched: {`key`, `scenario`,
+  `campaigns`, `leads`, `fetch_phase_s`, `time_to_enrichment_s`, `leads_per_second`} (suite clock);
+- `capacity`: the capacity scenario's figures (capacity.CapacityFigures.to_dict): {`key`, `scenario`,
+  `campaigns`, `leads_per_campaign`, `leads`, `leads_enriched`, `fetch_phase_s`, `time_to_enrichment_s`,
+  `enrichment_span_s`, `leads_per_second`, `leads_per_second_per_minute`, `latency_s` {`p50`, `p95`, `p99`,
+  `max`}, `requests_per_cycle`, `poll_cycles`, `peak_rss_mb`, `source`}.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from campaign_acceptance.capacity import CapacityFigures, EnrichmentTiming
 from campaign_acceptance.model import CAMPAIGN_STATUSES, BreakerReport, CampaignSnapshot
 from campaign_acceptance.outcome import (
     ABORTED,
@@ -68,6 +75,8 @@ class RunSummary:
     settings: dict[str, str] = field(default_factory=dict)
     campaigns: list[CampaignSnapshot] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    enrichment: list[EnrichmentTiming] = field(default_factory=list)
+    capacity: list[CapacityFigures] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.settings = redact_settings(self.settings)
@@ -124,6 +133,8 @@ class RunSummary:
                 "items": [c.to_dict() for c in self.campaigns],
             },
             "warnings": list(self.warnings),
+            "enrichment": [t.to_dict() for t in self.enrichment],
+            "capacity": [c.to_dict() for c in self.capacity],
         }
 
 
@@ -216,6 +227,23 @@ def _evidence(o: ScenarioOutcome) -> str:
     return "".join(parts)
 
 
+def _capacity_table(figures: Sequence[CapacityFigures]) -> str:
+    rows = "".join(
+        f"<tr><td>{_e(f.timing.scenario)}</td><td>{f.timing.campaigns} x {f.leads_per_campaign}</td>"
+        f"<td>{f.leads_enriched}</td><td>{f.leads_per_second:.1f}</td>"
+        f"<td>{_e(' '.join(f'{v:.1f}' for v in f.per_minute))}</td>"
+        f"<td>{f.latency_s['p50']:.2f} / {f.latency_s['p95']:.2f} / {f.latency_s['p99']:.2f}</td>"
+        f"<td>{f.timing.fetch_phase_s:.1f}</td><td>{f.requests_per_cycle:.1f}</td><td>{f.peak_rss_mb:.0f}</td>"
+        "</tr>"
+        for f in figures
+    )
+    return (
+        "<table><tr><th>scenario</th><th>campaigns x leads</th><th>leads enriched</th><th>leads/s</th>"
+        "<th>leads/s per minute</th><th>lead latency p50 / p95 / p99 (s)</th><th>fetch phase (s)</th>"
+        f"<th>requests per poll cycle</th><th>suite peak memory (MB)</th></tr>{rows}</table>"
+    )
+
+
 def render_html(summary: RunSummary) -> str:
     title, css_class = _BANNER[summary.verdict]
     counts = summary.counts()
@@ -265,6 +293,8 @@ def render_html(summary: RunSummary) -> str:
             "<table><tr><th>campaign</th><th>id</th><th>status</th><th>status message</th></tr>"
             f"{campaign_rows}</table>"
         )
+    if summary.capacity:
+        sections += ["<h2>Capacity</h2>", _capacity_table(summary.capacity)]
     if warnings:
         sections += ["<h2>Warnings</h2>", f"<ul>{warnings}</ul>"]
     sections += [

@@ -37,6 +37,7 @@ from campaign_acceptance.outcome import (
     verdict_reason,
 )
 from campaign_acceptance.report import RunSummary, summary_campaigns, write_reports
+from campaign_acceptance.selection import Selection, apply_selection
 
 
 class VerdictJUnitReporter(JUnitReporter):  # type: ignore[misc]
@@ -83,6 +84,7 @@ class VerdictRunner(Runner):  # type: ignore[misc]
         self.interrupted = False
         self.summary: RunSummary | None = None
         self.verdict: Verdict | None = None
+        self.selection = Selection()
 
     # -- behave hooks into the run ---------------------------------------------------------------------
     def abort(self, reason: str | None = None) -> None:
@@ -118,6 +120,11 @@ class VerdictRunner(Runner):  # type: ignore[misc]
     def _cannot_test(self) -> str | None:
         record = record_of(self.context)
         return (record.cannot_test if record else None) or self.cannot_test_reason
+
+    def run_model(self, features: Any = None) -> bool:
+        # The suite's own selection rules (selection.py), before any hook runs.
+        self.selection = apply_selection(self.features if features is None else features, self.config)
+        return bool(super().run_model(features))
 
     # -- the run ---------------------------------------------------------------------------------------
     def run(self) -> bool:
@@ -157,6 +164,8 @@ class VerdictRunner(Runner):  # type: ignore[misc]
             settings=dict(record.settings),
             campaigns=summary_campaigns(record.campaigns),
             warnings=list(record.warnings),
+            enrichment=list(record.enrichment),
+            capacity=list(record.capacity),
         )
         self.summary, self.verdict = summary, verdict
         self._write(Path(record.reports_dir or "reports"), summary)

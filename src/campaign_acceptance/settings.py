@@ -52,6 +52,9 @@ class Settings:
     tenant_prefix: str = "acceptance"
     run_id: str = ""  # load_settings always fills it in
     scale: float = 1.0
+    # When set, they replace the campaign count / leads per campaign of every scenario and example.
+    campaigns: int | None = None
+    leads: int | None = None
     start_mode: str = "sequential"
     fetch_deadline_s: float = 180.0
     enrichment_deadline_s: float = 600.0
@@ -173,7 +176,9 @@ def _path(raw: str) -> Path:
     return Path(raw.strip())
 
 
-_OPTIONAL = frozenset({"api_url", "database_url", "fault_control_url", "sandbox_database_url"})
+_OPTIONAL = frozenset(
+    {"api_url", "database_url", "fault_control_url", "sandbox_database_url", "campaigns", "leads"}
+)
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "api_url": _http_url,
     "database_url": _database_url,
@@ -181,6 +186,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "tenant_prefix": _safe_name(_MAX_PREFIX),
     "run_id": _safe_name(_MAX_RUN_ID),
     "scale": _positive_number,
+    "campaigns": _positive_int,
+    "leads": _positive_int,
     "start_mode": _choice("sequential", "concurrent"),
     "fetch_deadline_s": _positive_number,
     "enrichment_deadline_s": _positive_number,

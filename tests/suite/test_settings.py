@@ -287,3 +287,12 @@ def test_reports_dir_is_found_even_when_another_setting_is_invalid(behave_dir: P
     env = {"CAMPAIGN_SUITE_REPORTS_DIR": "from-env"}
     assert reports_dir_from_behave(Configuration(["-D", "scale=abc"]), env) == Path("from-env")
     assert reports_dir_from_behave(Configuration([]), {}) == Path("reports")
+
+
+def test_campaigns_and_leads_are_unset_by_default_and_positive_integers_when_set() -> None:
+    assert (load().campaigns, load().leads) == (None, None)
+    s = load(defines={"campaigns": "200"}, env={"CAMPAIGN_SUITE_LEADS": "50"})
+    assert (s.campaigns, s.leads) == (200, 50)
+    assert load(ini={"campaigns": "5"}, defines={"campaigns": ""}).campaigns is None
+    assert "setting leads: expected a positive integer, got '0'" in error_of(defines={"leads": "0"})
+    assert "setting campaigns: expected a positive integer" in error_of(defines={"campaigns": "2.5"})
