@@ -17,7 +17,9 @@ JSON status file keys (schema "campaign-acceptance/status/1"; keys are only ever
 - `capacity`: the capacity scenario's figures (capacity.CapacityFigures.to_dict): {`key`, `scenario`,
   `campaigns`, `leads_per_campaign`, `leads`, `leads_enriched`, `fetch_phase_s`, `time_to_enrichment_s`,
   `enrichment_span_s`, `leads_per_second`, `leads_per_second_per_minute`, `latency_s` {`p50`, `p95`, `p99`,
-  `max`}, `requests_per_cycle`, `poll_cycles`, `peak_rss_mb`, `source`}.
+  `max`}, `requests_per_cycle`, `poll_cycles`, `peak_rss_mb`, `source`};
+- `breakers`: {`at_start`, `at_end`}: every breaker as read before the first and after the last scenario
+  (lists of breaker states, empty when they could not be read).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from campaign_acceptance.capacity import CapacityFigures, EnrichmentTiming
-from campaign_acceptance.model import CAMPAIGN_STATUSES, BreakerReport, CampaignSnapshot
+from campaign_acceptance.model import CAMPAIGN_STATUSES, BreakerReport, BreakerState, CampaignSnapshot
 from campaign_acceptance.outcome import (
     ABORTED,
     OUTCOME_STATUSES,
@@ -77,6 +79,8 @@ class RunSummary:
     warnings: list[str] = field(default_factory=list)
     enrichment: list[EnrichmentTiming] = field(default_factory=list)
     capacity: list[CapacityFigures] = field(default_factory=list)
+    breakers_at_start: list[BreakerState] = field(default_factory=list)
+    breakers_at_end: list[BreakerState] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.settings = redact_settings(self.settings)
@@ -135,6 +139,10 @@ class RunSummary:
             "warnings": list(self.warnings),
             "enrichment": [t.to_dict() for t in self.enrichment],
             "capacity": [c.to_dict() for c in self.capacity],
+            "breakers": {
+                "at_start": [b.to_dict() for b in self.breakers_at_start],
+                "at_end": [b.to_dict() for b in self.breakers_at_end],
+            },
         }
 
 

@@ -5,6 +5,8 @@ its reason (so every report lists it, as behave lists scenarios its tags left ou
 
 - `@capacity` scenarios run only when the tag selection names that tag: `--tags=-@trips_breaker` on a shared
   stack must not start a 100 x 20 load test by accident.
+- Health monitoring (setting health_monitoring) with no tag selection given runs only the scenarios that
+  trip no breaker: a scheduled run must not pause everyone's campaigns.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 
 CAPACITY_TAG = "capacity"
 CAPACITY_REASON = "not selected: @capacity scenarios run only when the tag selection names @capacity"
+TRIPS_BREAKER_TAG = "trips_breaker"
+MONITORING_REASON = "not selected: health monitoring runs only scenarios that trip no breaker"
 
 
 def tags_text(config_tags: object) -> str:
@@ -50,15 +54,19 @@ def all_scenarios(features: Iterable[Any]) -> list[Any]:
     return [scenario for feature in features for scenario in feature.walk_scenarios()]
 
 
-def apply_selection(features: Sequence[Any], config: Any) -> Selection:
+def apply_selection(features: Sequence[Any], config: Any, *, health_monitoring: bool = False) -> Selection:
     """Mark the scenarios the rules leave out as skipped (before the run) and say why."""
     selection = Selection()
-    capacity_named = names_tag(getattr(config, "tags", None), CAPACITY_TAG)
+    tags = getattr(config, "tags", None)
+    capacity_named = names_tag(tags, CAPACITY_TAG)
+    monitoring_default = health_monitoring and not tags_text(tags).strip()
     for scenario in all_scenarios(features):
         if not scenario.should_run(config):
             continue  # behave's own selection leaves it out already
         if not capacity_named and CAPACITY_TAG in scenario.effective_tags:
             _leave_out(scenario, CAPACITY_REASON, selection)
+        elif monitoring_default and TRIPS_BREAKER_TAG in scenario.effective_tags:
+            _leave_out(scenario, MONITORING_REASON, selection)
     return selection
 
 

@@ -67,6 +67,11 @@ class Settings:
     sandbox_database_url: str | None = None
     sandbox_workers: int = 8
     progress: bool = True
+    # Health monitoring (metrics.py): scheduled runs select no @trips_breaker scenario by default and export
+    # Prometheus metrics to metrics_textfile (default <reports_dir>/campaign_acceptance.prom) and the gateway.
+    health_monitoring: bool = False
+    metrics_textfile: Path | None = None
+    pushgateway_url: str | None = None
 
     def redacted(self) -> dict[str, str]:
         """Every field as text, safe to print or write to a report (URL passwords become ``***``)."""
@@ -177,7 +182,16 @@ def _path(raw: str) -> Path:
 
 
 _OPTIONAL = frozenset(
-    {"api_url", "database_url", "fault_control_url", "sandbox_database_url", "campaigns", "leads"}
+    {
+        "api_url",
+        "database_url",
+        "fault_control_url",
+        "sandbox_database_url",
+        "campaigns",
+        "leads",
+        "metrics_textfile",
+        "pushgateway_url",
+    }
 )
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "api_url": _http_url,
@@ -200,6 +214,9 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "sandbox_database_url": _database_url,
     "sandbox_workers": _positive_int,
     "progress": _boolean,
+    "health_monitoring": _boolean,
+    "metrics_textfile": _path,
+    "pushgateway_url": _http_url,
 }
 
 

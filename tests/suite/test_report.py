@@ -81,6 +81,7 @@ def test_status_json_has_the_documented_keys(tmp_path: Path) -> None:
         "warnings",
         "enrichment",
         "capacity",
+        "breakers",
     ]
     assert data["schema"] == SCHEMA
     assert (data["verdict"], data["exit_code"], data["duration_s"]) == ("SERVICE_FAILURE", 2, 42.5)
@@ -184,5 +185,6 @@ def test_capacity_figures_reach_the_status_file_and_the_page(tmp_path: Path) -> 
     assert data["enrichment"] == [timing.to_dict()]
     html_text = page.read_text()
     assert "<h2>Capacity</h2>" in html_text and "100 x 20" in html_text and "2.00 / 2.00 / 2.00" in html_text
+    assert data["breakers"] == {"at_start": [], "at_end": []}
     no_figures = render_html(RunSummary(verdict=Verdict.PASSED, reason="ok"))
     assert "<h2>Capacity</h2>" not in no_figures

@@ -8,7 +8,7 @@ import pytest
 from behave.configuration import Configuration
 from behave.parser import parse_feature
 
-from campaign_acceptance.selection import CAPACITY_REASON, apply_selection, names_tag
+from campaign_acceptance.selection import CAPACITY_REASON, MONITORING_REASON, apply_selection, names_tag
 
 FEATURES = {
     "features/a.feature": """
@@ -89,3 +89,24 @@ def test_naming_capacity_runs_it() -> None:
         "load 1 -- @1.1 ": "runs",
     }
     assert selection.left_out == {}
+
+
+def test_health_monitoring_runs_no_breaker_tripping_scenario_by_default() -> None:
+    parsed, cfg = features(), config()
+    selection = apply_selection(parsed, cfg, health_monitoring=True)
+    assert statuses(parsed, cfg) == {
+        "plain": "runs",
+        "trips": MONITORING_REASON,
+        "load 1 -- @1.1 ": CAPACITY_REASON,
+    }
+    assert selection.left_out["features/a.feature:8"] == MONITORING_REASON
+
+
+def test_health_monitoring_with_a_tag_selection_keeps_that_selection() -> None:
+    parsed, cfg = features(), config("--tags=@trips_breaker")
+    apply_selection(parsed, cfg, health_monitoring=True)
+    assert statuses(parsed, cfg) == {
+        "plain": "not selected",
+        "trips": "runs",
+        "load 1 -- @1.1 ": "not selected",
+    }

@@ -296,3 +296,20 @@ def test_campaigns_and_leads_are_unset_by_default_and_positive_integers_when_set
     assert load(ini={"campaigns": "5"}, defines={"campaigns": ""}).campaigns is None
     assert "setting leads: expected a positive integer, got '0'" in error_of(defines={"leads": "0"})
     assert "setting campaigns: expected a positive integer" in error_of(defines={"campaigns": "2.5"})
+
+
+def test_health_monitoring_settings() -> None:
+    s = load()
+    assert (s.health_monitoring, s.metrics_textfile, s.pushgateway_url) == (False, None, None)
+    s = load(
+        defines={"health_monitoring": "true", "metrics_textfile": "/var/lib/node/x.prom"},
+        env={"CAMPAIGN_SUITE_PUSHGATEWAY_URL": "http://gw:9091/"},
+    )
+    assert (s.health_monitoring, s.metrics_textfile, s.pushgateway_url) == (
+        True,
+        Path("/var/lib/node/x.prom"),
+        "http://gw:9091",
+    )
+    assert "setting pushgateway_url: expected an http:// or https:// URL" in error_of(
+        defines={"pushgateway_url": "gw:9091"}
+    )
