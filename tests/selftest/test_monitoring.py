@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from selftest_support import assert_no_secrets, assert_no_traceback, run_behave
+from selftest_support import assert_no_secrets, assert_no_traceback, closed_port, run_behave
 
 from receiver import Receiver
 
@@ -75,3 +75,21 @@ def test_a_health_monitoring_run_exports_its_metrics(tmp_path: Path) -> None:
     assert f"metrics written to {textfile}" in result.stdout
     assert f"metrics pushed to {receiver.url}" in result.stdout
     assert_no_secrets(result)
+
+
+def test_an_unreachable_target_is_exported_as_cannot_test(tmp_path: Path) -> None:
+    textfile = tmp_path / "textfile" / "acceptance.prom"
+    result = run_behave(
+        tmp_path / "run",
+        defines={
+            "health_monitoring": "true",
+            "api_url": f"http://127.0.0.1:{closed_port()}",
+            "metrics_textfile": str(textfile),
+        },
+        timeout_s=120,
+    )
+    assert result.exit_code == 3, result.describe()
+    found = series(textfile.read_text(encoding="utf-8"))
+    assert found[("campaign_acceptance_verdict", (("verdict", "CANNOT_TEST"),))] == 1
+    assert found[("campaign_acceptance_exit_code", ())] == 3
+    assert not [name for name, _ in found if name.startswith("campaign_acceptance_breaker")]
