@@ -16,6 +16,8 @@ import secrets
 import time
 from typing import Any
 
+from pydantic import ValidationError
+
 from campaign_acceptance.client import FaultControl, PlatformClient
 from campaign_acceptance.database import DatabaseProbe
 from campaign_acceptance.errors import (
@@ -39,6 +41,7 @@ from campaign_acceptance.progress import say
 from campaign_acceptance.settings import Settings, reports_dir_from_behave, settings_from_behave
 from campaign_acceptance.world import ScenarioState, Session, TenantUser, World, world_of
 from campaign_sandbox.core.config import SandboxSettings
+from campaign_sandbox.profile import ProfileName
 from campaign_sandbox.server import SandboxServer, SandboxStartError
 
 # The platform only lets whitelisted addresses sign up; this domain is whitelisted for tests.
@@ -109,7 +112,8 @@ def open_session(settings: Settings) -> Session:
         user = _sign_up(client, settings.run_id)
         target = "embedded sandbox" if sandbox else api_url
         database = "its database" if probe else "no database"
-        say(f"run {settings.run_id}: testing {target} with {database}")
+        profile = f" (profile {sandbox.settings.profile.value})" if sandbox else ""
+        say(f"run {settings.run_id}: testing {target} with {database}{profile}")
         return Session(settings, client, probe, faults, user, sandbox=sandbox)
     except BaseException:
         if sandbox is not None:
@@ -118,12 +122,28 @@ def open_session(settings: Settings) -> Session:
 
 
 def _start_sandbox(settings: Settings) -> SandboxServer:
+    # Unset ones keep the sandbox's default (or its SANDBOX_* variable).
+    chosen: dict[str, Any] = {}
+    if settings.sandbox_profile is not None:
+        chosen["profile"] = ProfileName(settings.sandbox_profile)
+    if settings.sandbox_rate_limits is not None:
+        chosen["rate_limits"] = settings.sandbox_rate_limits
     try:
         sandbox_settings = SandboxSettings(
             database_url=settings.sandbox_database_url,
             workers=settings.sandbox_workers,
             fault_control=True,
+            **chosen,
         )
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(map(str, first["loc"]))
+        text = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigurationError(
+            f"embedded sandbox: {where + ': ' if where else ''}{text} "
+            "(settings sandbox_profile, sandbox_rate_limits, or SANDBOX_* environment variables)"
+        ) from None
+    try:
         server = SandboxServer(sandbox_settings)
         server.start(timeout=SANDBOX_START_TIMEOUT_S)
     except (SandboxStartError, ValueError) as error:

@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from campaign_acceptance.errors import ConfigurationError
+from campaign_sandbox.profile import RATE_LIMITS_SYNTAX, ProfileName, parse_rate_limits
 
 ENV_PREFIX = "CAMPAIGN_SUITE_"
 DATABASE_DRIVERS = ("postgresql", "postgresql+psycopg", "sqlite", "sqlite+pysqlite")
@@ -66,6 +67,9 @@ class Settings:
     reports_dir: Path = Path("reports")
     sandbox_database_url: str | None = None
     sandbox_workers: int = 8
+    # None: the sandbox's own default (intended, published limits) or its SANDBOX_PROFILE/_RATE_LIMITS.
+    sandbox_profile: str | None = None
+    sandbox_rate_limits: str | None = None
     progress: bool = True
     # Health monitoring (metrics.py): scheduled runs select no @trips_breaker scenario by default and export
     # Prometheus metrics to metrics_textfile (default <reports_dir>/campaign_acceptance.prom) and the gateway.
@@ -177,6 +181,15 @@ def _database_url(raw: str) -> str:
     return value
 
 
+def _rate_limits(raw: str) -> str:
+    value = raw.strip()
+    try:
+        parse_rate_limits(value)
+    except ValueError:
+        raise _Invalid(RATE_LIMITS_SYNTAX) from None
+    return value
+
+
 def _path(raw: str) -> Path:
     return Path(raw.strip())
 
@@ -213,6 +226,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "reports_dir": _path,
     "sandbox_database_url": _database_url,
     "sandbox_workers": _positive_int,
+    "sandbox_profile": _choice(*(p.value for p in ProfileName)),
+    "sandbox_rate_limits": _rate_limits,
     "progress": _boolean,
     "health_monitoring": _boolean,
     "metrics_textfile": _path,

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from campaign_sandbox.core.config import SandboxSettings
 from campaign_sandbox.main import create_app
+from campaign_sandbox.profile import ProfileName
 from campaign_sandbox.server import bind_socket
 
 PROG = "campaign_sandbox"
@@ -40,6 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--breaker-recovery-timeout-s", type=float)
     p.add_argument("--breaker-success-threshold", type=int)
     p.add_argument("--hang-timeout-s", type=float)
+    p.add_argument(
+        "--profile",
+        choices=[n.value for n in ProfileName],
+        help="intended (default): the platform as meant; as-built: as it is at 9baca9e (docs/sandbox.md)",
+    )
+    p.add_argument(
+        "--rate-limits",
+        help="as-built local rate limits: default, off, x<factor>, <service>=<max>/<seconds>, <service>=off",
+    )
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return p
 
@@ -60,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = SandboxSettings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        print(f"{PROG}: error: {'.'.join(map(str, first['loc']))}: {first['msg']}", file=sys.stderr)
+        where = ".".join(map(str, first["loc"]))
+        text = str(first["msg"]).removeprefix("Value error, ")
+        print(f"{PROG}: error: {where + ': ' if where else ''}{text}", file=sys.stderr)
         return 2
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -80,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     port = sock.getsockname()[1]
     print(
-        f"campaign sandbox on http://{args.host}:{port} (database {app.state.runtime.store.redacted_url})",
+        f"campaign sandbox on http://{args.host}:{port} (database {app.state.runtime.store.redacted_url}, "
+        f"profile {settings.profile.value})",
         flush=True,
     )
     uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, access_log=False)).run(sockets=[sock])

@@ -51,6 +51,13 @@ class BreakerConfig:
     failure_window_s: float = 300.0
     recovery_timeout_s: float = 60.0
     success_threshold: int = 3
+    # False (as built): in half_open a failure re-opens only through the threshold, counting the failures
+    # still in the window (which usually makes one enough, quirk 24).
+    half_open_reopens_on_any_failure: bool = True
+    # Redis key lifetimes as built (contract §5.1); None = state lives until changed.
+    state_ttl_s: float | None = None  # open/half_open → closed silently this long after the last write
+    failures_ttl_s: float | None = None  # the failure set goes this long after the last failure
+    pause_info_ttl_s: float | None = None  # queue_paused/pause_info go this long after the opening
 
 
 @dataclass(frozen=True)
@@ -93,20 +100,52 @@ class CircuitBreaker:
         self._successes = 0
         self._metadata: dict[str, Any] = {}
         self._pause_info: dict[str, Any] | None = None
+        self._state_written_at = 0.0
+        self._pause_written_at = 0.0
 
     # -- reads -------------------------------------------------------------------------------------
     def _current(self) -> CircuitState:
+        now = self._clock()
+        self._expire(now)
         # The platform flips an old OPEN to HALF_OPEN as a side effect of reading it, without any event.
         if (
             self._state is CircuitState.OPEN
             and self._opened_at is not None
-            and self._clock() >= self._opened_at + self.config.recovery_timeout_s
+            and now >= self._opened_at + self.config.recovery_timeout_s
         ):
             self._state = CircuitState.HALF_OPEN
             self._opened_at = None
             self._metadata = {}
             self._successes = 0
+            self._state_written_at = now
         return self._state
+
+    def _expire(self, now: float) -> None:
+        """Keys that Redis would have dropped by now (only with the as-built TTLs configured)."""
+        cfg = self.config
+        if (
+            cfg.state_ttl_s is not None
+            and self._state is not CircuitState.CLOSED
+            and now >= self._state_written_at + cfg.state_ttl_s
+        ):
+            # No event, and queue_paused stays (it has its own, longer TTL): quirk 22.
+            self._state = CircuitState.CLOSED
+            self._opened_at = None
+            self._metadata = {}
+            self._successes = 0
+        last_failure = self._failures[-1] if self._failures else None
+        if (
+            cfg.failures_ttl_s is not None
+            and last_failure is not None
+            and now >= last_failure + cfg.failures_ttl_s
+        ):
+            self._failures.clear()
+        if (
+            cfg.pause_info_ttl_s is not None
+            and self._pause_info is not None
+            and now >= self._pause_written_at + cfg.pause_info_ttl_s
+        ):
+            self._pause_info = None
 
     @property
     def state(self) -> CircuitState:
@@ -146,7 +185,8 @@ class CircuitBreaker:
             self._failures.append(now)
             self._failures = [t for t in self._failures if t > now - self.config.failure_window_s]
             count = len(self._failures)
-            if state is CircuitState.HALF_OPEN or count >= self.config.failure_threshold:
+            reopens = state is CircuitState.HALF_OPEN and self.config.half_open_reopens_on_any_failure
+            if reopens or count >= self.config.failure_threshold:
                 transition = self._open_locked(
                     {"last_error": error, "error_type": error_type, "failure_count": count}
                 )
@@ -185,7 +225,7 @@ class CircuitBreaker:
     def _open_locked(self, metadata: dict[str, Any]) -> Transition:
         old = self._current()
         self._state = CircuitState.OPEN
-        self._opened_at = self._clock()
+        self._opened_at = self._state_written_at = self._pause_written_at = self._clock()
         self._metadata = metadata
         self._successes = 0
         self._pause_info = {
@@ -199,6 +239,7 @@ class CircuitBreaker:
         old = self._current()
         self._state = CircuitState.CLOSED
         self._opened_at = None
+        self._state_written_at = self._clock()
         self._metadata = {}
         self._failures.clear()
         self._successes = 0

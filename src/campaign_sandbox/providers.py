@@ -1,7 +1,8 @@
 """Fake third-party providers and the fault registry that makes them fail, hang, slow down or heal.
 
-Every provider call goes through ``Providers.call``: it applies the service's current fault, sleeps the
-configured latency and feeds the service's circuit breaker (success, or failure of type "exception").
+Every provider call goes through ``Providers.call``: it asks the service's local rate limiter (as-built
+profile), applies the service's current fault, sleeps the configured latency and feeds the service's circuit
+breaker (success, or failure of type "exception" / "rate_limit"), each step as the profile says.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import hashlib
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from campaign_sandbox.breaker import SERVICES, BreakerRegistry, Service
+from campaign_sandbox.profile import Profile, RateLimiter
 
 T = TypeVar("T")
 
@@ -68,6 +71,10 @@ class ProviderError(Exception):
     """A provider call failed (an injected fault)."""
 
 
+class RateLimited(ProviderError):
+    """The local rate limiter refused the call (as-built profile); the text is the platform's."""
+
+
 class ProvidersStopped(Exception):
     """The sandbox is shutting down; the work in hand is abandoned."""
 
@@ -93,9 +100,14 @@ class Providers:
         hang_timeout_s: float,
         slow_delay_s: float,
         stop: threading.Event,
+        profile: Profile,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.faults = faults
         self.breakers = breakers
+        self.profile = profile
+        self.limiters = {s: RateLimiter(s, limit, clock) for s, limit in profile.rate_limits.items()}
+        self.lead_pool = LeadPool()
         self.latency_s = latency_s
         self.fetch_latency_s = fetch_latency_s
         self.hang_timeout_s = hang_timeout_s
@@ -126,20 +138,40 @@ class Providers:
                 self._sleep(0.02)
 
     def call(self, service: Service, action: Callable[[], T], latency_s: float | None = None) -> T:
-        """Run one provider call: fault, latency, then the breaker learns how it went."""
+        """Run one provider call: rate limit, fault, latency, then the breaker learns how it went.
+
+        Raises ``RateLimited`` or ``ProviderError``. Whether the breaker hears of it, and as what, is the
+        profile's: as built, Apollo and MillionVerifier feed nothing and Perplexity/Instantly failures come
+        back as HTTP errors that count as successes (quirks 25, 26).
+        """
+        feeds = service in self.profile.breaker_services
+        limiter = self.limiters.get(service)
+        if limiter is not None and not limiter.acquire():
+            message = limiter.rejection()
+            if feeds:
+                self.breakers[service].record_failure(message, "rate_limit")
+            raise RateLimited(message)
         try:
-            self._apply_fault(service)
+            if service in self.profile.faulted_services:
+                self._apply_fault(service)
             self._sleep(self.latency_s if latency_s is None else latency_s)
             result = action()
         except ProviderError as exc:
-            self.breakers[service].record_failure(str(exc), "exception")
+            if feeds and service in self.profile.http_error_services:
+                self.breakers[service].record_success()
+            elif feeds:
+                self.breakers[service].record_failure(str(exc), "exception")
             raise
-        self.breakers[service].record_success()
+        if feeds:
+            self.breakers[service].record_success()
         return result
 
     # -- the providers -----------------------------------------------------------------------------
     def fetch_leads(self, campaign_id: str, count: int) -> list[dict[str, Any]]:
-        """Apollo (through Apify): ``count`` synthetic records, emails unique across campaigns and runs."""
+        """Apollo (through Apify): ``count`` synthetic records, emails unique across campaigns and runs; or,
+        with the shared pool (as built), the next 10 records of the pool whatever ``count`` says."""
+        if self.profile.shared_lead_pool:
+            return self.call(Service.APOLLO, self.lead_pool.take, self.fetch_latency_s)
         return self.call(Service.APOLLO, lambda: _synthetic_records(campaign_id, count), self.fetch_latency_s)
 
     def verify_email(self, email: str) -> dict[str, Any]:
@@ -158,7 +190,47 @@ class Providers:
         """Campaign creation's synchronous Instantly call; it never feeds the breaker (as on the platform)."""
         if self.faults.get(Service.INSTANTLY).mode is not FaultMode.OK:
             return None
+        limiter = self.limiters.get(Service.INSTANTLY)
+        if limiter is not None and not limiter.acquire():
+            return None  # as built, a rejection just skips the id (contract §7)
         return _uuid5("instantly-campaign", name, uuid.uuid4().hex)
+
+
+# How many of each 10 records of the shared pool have an email (5-10, mean 7.7, like the platform's seed
+# file: 393 of 500). Any three consecutive fetches get at least 21 leads, so 3 campaigns started together
+# always pass OpenAI's 15 requests per minute by at least 5: enough to open its breaker by themselves.
+_EMAILS_PER_FETCH = (8, 7, 9, 6, 8, 10, 7, 5, 9, 8)
+POOL_RECORDS = 500
+RECORDS_PER_FETCH = 10
+
+
+class LeadPool:
+    """The platform's mock Apify dataset (contract §4.3): one shared list, 10 records popped per fetch.
+
+    Records without an email are in it (the save skips them). When the list runs dry it is refilled with
+    fresh records, as the platform's smoke test resets it, so a long run never starves.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: deque[dict[str, Any]] = deque()
+        self.refills = 0
+
+    def take(self) -> list[dict[str, Any]]:
+        with self._lock:
+            if not self._records:
+                self._refill()
+            return [self._records.popleft() for _ in range(min(RECORDS_PER_FETCH, len(self._records)))]
+
+    def _refill(self) -> None:
+        self.refills += 1
+        records = _synthetic_records(f"shared-pool-{self.refills}", POOL_RECORDS)
+        for i, record in enumerate(records):
+            with_email = _EMAILS_PER_FETCH[(i // RECORDS_PER_FETCH) % len(_EMAILS_PER_FETCH)]
+            if i % RECORDS_PER_FETCH >= with_email:
+                record["email"] = None if i % 2 else "  "  # both are skipped by the save
+                record["email_status"] = "unavailable"
+        self._records.extend(records)
 
 
 _FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "John", "Radia", "Ken")

@@ -40,6 +40,7 @@ class SandboxRuntime:
 
     def __init__(self, settings: SandboxSettings, clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
+        self.profile = settings.behaviour()
         self.store = Store(settings.database_url)
         try:
             self.store.create_all()
@@ -52,6 +53,17 @@ class SandboxRuntime:
                 failure_window_s=settings.breaker_failure_window_s,
                 recovery_timeout_s=settings.breaker_recovery_timeout_s,
                 success_threshold=settings.breaker_success_threshold,
+                half_open_reopens_on_any_failure=self.profile.half_open_reopens_on_any_failure,
+                **(
+                    {
+                        # Redis TTLs as built (§5.1): the state key lives 2 x window, failures 1 x window.
+                        "state_ttl_s": 2 * settings.breaker_failure_window_s,
+                        "failures_ttl_s": settings.breaker_failure_window_s,
+                        "pause_info_ttl_s": settings.breaker_pause_info_ttl_s,
+                    }
+                    if self.profile.breaker_keys_expire
+                    else {}
+                ),
             ),
             clock,
         )
@@ -66,8 +78,12 @@ class SandboxRuntime:
             hang_timeout_s=settings.hang_timeout_s,
             slow_delay_s=settings.slow_delay_ms / 1000,
             stop=self.stop_event,
+            profile=self.profile,
+            clock=clock,
         )
-        self.lifecycle = Lifecycle(self.store, self.providers, self.breakers, self.submit, settings.lead_cap)
+        self.lifecycle = Lifecycle(
+            self.store, self.providers, self.breakers, self.submit, settings.lead_cap, self.profile
+        )
         self.pool = WorkerPool(self.lifecycle.run, settings.workers)
         self._closed = False
 
@@ -95,6 +111,13 @@ class SandboxRuntime:
     def _on_transition(self, t: Transition) -> None:
         """Runs synchronously in the call that changed the breaker (the platform fires and forgets)."""
         if t.new is CircuitState.OPEN:
+            if not t.metadata.get("manual_pause") and not self.profile.trip_pauses_campaigns:
+                # As built, the worker's campaign-pause handler dies on a missing import (measured).
+                log.warning(
+                    "breaker %s opened; campaign pause handler failed: name 'asyncio' is not defined",
+                    t.service.value,
+                )
+                return
             if t.metadata.get("manual_pause"):
                 detail = f"Service {t.service.value} unavailable: {t.metadata.get('reason')}"
             else:
@@ -106,7 +129,7 @@ class SandboxRuntime:
             with self.store.write() as s:
                 paused = pause_running_campaigns(s, detail)
             log.info("breaker %s opened; %d campaigns paused", t.service.value, paused)
-        elif t.new is CircuitState.CLOSED:
+        elif t.new is CircuitState.CLOSED and self.profile.resume_redispatches:
             # Work parked by the gate of a campaign that kept running can go on now.
             with self.store.write() as s:
                 tasks: list[Task] = []
@@ -154,8 +177,9 @@ class SandboxRuntime:
                     self._resume_row(c)
                     resumed += 1
             s.flush()
+            # As built, nothing is re-dispatched: the jobs stay PENDING (quirk 15).
             touched = {j.campaign_id for j in jobs} | {c.id for c in eligible}
-            for cid in touched:
+            for cid in touched if self.profile.resume_redispatches else ():
                 row = s.get(Campaign, cid) if cid else None
                 if row is not None and row.status is CampaignStatus.RUNNING:
                     tasks += requeue_campaign_work(s, row.id)
@@ -179,8 +203,11 @@ class SandboxRuntime:
                 raise ValueError(blocked)
             self._resume_row(c)
             s.flush()
-            tasks = requeue_campaign_work(s, c.id)
-            complete_if_done(s, c.id)
+            tasks: list[Task] = []
+            # As built, the campaign is RUNNING again with nothing to drive it (§1.4, quirk 15).
+            if self.profile.resume_redispatches:
+                tasks = requeue_campaign_work(s, c.id)
+                complete_if_done(s, c.id)
         self.submit_all(tasks)
         return c
 

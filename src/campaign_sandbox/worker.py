@@ -21,7 +21,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from campaign_sandbox.breaker import BreakerRegistry, CircuitState, Service, reason_for
 from campaign_sandbox.models import Campaign, CampaignStatus, Job, JobStatus, JobType, Lead, utcnow
-from campaign_sandbox.providers import ProviderError, Providers, ProvidersStopped
+from campaign_sandbox.profile import Profile
+from campaign_sandbox.providers import ProviderError, Providers, ProvidersStopped, RateLimited
 from campaign_sandbox.services import ENRICH_ORDER, Task, complete_if_done, set_status
 from campaign_sandbox.store import Store
 
@@ -41,6 +42,8 @@ class WorkerPool:
         ]
         self._started = False
         self._stopping = False
+        self._outstanding = 0  # submitted and not finished: queued or running
+        self._count_lock = threading.Lock()
 
     def start(self) -> None:
         if not self._started:
@@ -50,10 +53,17 @@ class WorkerPool:
 
     def submit(self, task: Task) -> None:
         if not self._stopping:
+            with self._count_lock:
+                self._outstanding += 1
             self._queue.put(task)
 
     def pending(self) -> int:
         return self._queue.qsize()
+
+    def idle(self) -> bool:
+        """Nothing queued and nothing running: no job can change unless a request submits work."""
+        with self._count_lock:
+            return self._outstanding == 0
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Stop taking work and join the threads; returns False if one is still busy after ``timeout``."""
@@ -88,6 +98,10 @@ class WorkerPool:
                 log.debug("task %s dropped: %s", item, exc)
             except Exception as exc:  # keep the thread alive whatever a task does
                 log.warning("task %s failed: %s: %s", item, type(exc).__name__, exc)
+            finally:
+                # Tasks a task submits are counted before this, so idle() never sees a gap.
+                with self._count_lock:
+                    self._outstanding -= 1
 
 
 class Lifecycle:
@@ -100,12 +114,14 @@ class Lifecycle:
         breakers: BreakerRegistry,
         submit: Callable[[Task], None],
         lead_cap: int | None,
+        profile: Profile,
     ) -> None:
         self.store = store
         self.providers = providers
         self.breakers = breakers
         self.submit = submit
         self.lead_cap = lead_cap
+        self.profile = profile
 
     def run(self, task: Task) -> None:
         if task.kind == "fetch" and task.job_id is not None:
@@ -115,15 +131,19 @@ class Lifecycle:
 
     # -- FETCH_LEADS -------------------------------------------------------------------------------
     def fetch(self, job_id: int, campaign_id: str) -> None:
+        waits = self.profile.paused_campaign_work_waits
         with self.store.write() as s:
             job, campaign = s.get(Job, job_id), s.get(Campaign, campaign_id)
-            if job is None or campaign is None or job.status is not JobStatus.PENDING:
-                return  # deleted, or a duplicate task, or paused by pause-service (resume re-enqueues it)
-            if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.FAILED):
+            if job is None or campaign is None:
+                return  # deleted underneath the task
+            # As built, neither the job's nor the campaign's status is checked (contract §4.3 steps 1-2).
+            if waits and job.status is not JobStatus.PENDING:
+                return  # a duplicate task, or paused by pause-service (resume re-enqueues it)
+            if waits and campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.FAILED):
                 job.status = JobStatus.CANCELLED
                 job.completed_at = utcnow()
                 return
-            if campaign.status is CampaignStatus.PAUSED:
+            if waits and campaign.status is CampaignStatus.PAUSED:
                 _park(job, campaign)
                 return
             job.status = JobStatus.PROCESSING
@@ -133,6 +153,8 @@ class Lifecycle:
             )
         try:
             records = self.providers.fetch_leads(campaign_id, max(0, count))
+        except RateLimited:
+            records = []  # as built, an Apollo rate limit is a fetch of 0 leads (quirk 29)
         except ProviderError as exc:
             self._fail_fetch(job_id, campaign_id, str(exc))
             return
@@ -144,16 +166,22 @@ class Lifecycle:
             job.status = JobStatus.COMPLETED
             job.result = f"Successfully fetched {created} leads and queued enrichment tasks"
             job.completed_at = utcnow()
-            if campaign.status in (CampaignStatus.CREATED, CampaignStatus.RUNNING):
+            # As built, this also turns a campaign PAUSED meanwhile back to RUNNING (quirk 14); set_status
+            # refuses it for a FAILED or COMPLETED one.
+            if not waits or campaign.status in (CampaignStatus.CREATED, CampaignStatus.RUNNING):
                 set_status(
                     campaign,
                     CampaignStatus.RUNNING,
                     f"Successfully fetched {created} leads, enrichment in progress",
                 )
-            # As on the platform: one enrichment per lead of the campaign, POST /leads ones included.
+            # As on the platform: one enrichment per lead of the campaign, POST /leads ones included (as
+            # built: none at all when the fetch created no lead, §4.3).
             lead_ids = list(s.scalars(select(Lead.id).where(Lead.campaign_id == campaign_id)))
+            if created == 0 and not waits:
+                lead_ids = []
             s.flush()
-            complete_if_done(s, campaign_id)
+            if self.profile.completes_campaigns:
+                complete_if_done(s, campaign_id)
         for lead_id in lead_ids:
             self.submit(Task("enrich", campaign_id, lead_id=lead_id))
 
@@ -173,6 +201,9 @@ class Lifecycle:
         if claimed is None:
             return
         job_id, lead, instantly_campaign = claimed
+        if not self.profile.step_failure_pauses_job:
+            self._enrich_as_built(job_id, lead_id, lead, instantly_campaign)
+            return
         step = Service.MILLIONVERIFIER
         try:
             verification = self.providers.verify_email(str(lead["email"]))
@@ -186,12 +217,7 @@ class Lifecycle:
         except ProviderError as exc:
             # Sandbox difference: the job pauses (the platform completes it with step errors), so resume can
             # finish it and nothing is lost.
-            with self.store.write() as s:
-                job = s.get(Job, job_id)
-                if job is not None and job.status is JobStatus.PROCESSING:
-                    job.status = JobStatus.PAUSED
-                    job.error = f"Paused due to {step.value} service failure: {exc}"
-                    job.completed_at = utcnow()
+            self._pause(job_id, f"Paused due to {step.value} service failure: {exc}")
             return
         result: dict[str, Any] = {
             "email_verification_success": True,
@@ -213,7 +239,92 @@ class Lifecycle:
             job.error = None
             job.completed_at = utcnow()
             s.flush()
-            complete_if_done(s, campaign_id)
+            if self.profile.completes_campaigns:
+                complete_if_done(s, campaign_id)
+
+    def _enrich_as_built(
+        self, job_id: int, lead_id: str, lead: dict[str, Any], instantly_campaign: str | None
+    ) -> None:
+        """``enrich_lead_task`` as built (contract §4.4 steps 4-8): step errors, then COMPLETED."""
+        errors: dict[str, str] = {}
+        verification = self.providers.verify_email(str(lead["email"]))  # an in-process stub: never fails
+        enrichment: dict[str, Any] | None
+        try:
+            enrichment = self.providers.enrich(lead)
+        except RateLimited as exc:
+            self._pause(job_id, f"Paused due to Perplexity rate limit: {exc}")
+            return
+        except ProviderError as exc:  # returned as {'error': ...} on the platform (and counted a success)
+            enrichment, errors["enrichment"] = {"error": str(exc)}, str(exc)
+        copy: dict[str, Any] | None = None
+        if "enrichment" in errors:
+            errors["email_copy"] = "Skipped due to enrichment failure"
+        else:
+            allowed, reason = self.breakers[Service.OPENAI].allow()
+            if not allowed:
+                self._pause(
+                    job_id,
+                    f"Paused due to OpenAI circuit breaker: OpenAI API circuit breaker is open: {reason}",
+                )
+                return
+            try:
+                copy = self.providers.email_copy(lead)
+            except RateLimited as exc:
+                errors["email_copy"] = str(exc)
+            except ProviderError:
+                pass  # the recorded sample has no email_copy entry for a failed OpenAI call
+        missing = [
+            name
+            for name, value in (("email", lead["email"]), ("first_name", lead["first_name"]))
+            if not value
+        ]
+        if copy is None:
+            missing.append("email_copy_gen_results")
+        record: dict[str, Any]
+        if missing:
+            text = (
+                f"Skipping Instantly lead creation for lead {lead_id} "
+                f"due to missing fields: {', '.join(missing)}"
+            )
+            record, errors["instantly"] = {"error": text}, text
+        else:
+            assert copy is not None
+            try:
+                record = self.providers.create_lead(
+                    lead, instantly_campaign, str(copy["choices"][0]["message"]["content"])
+                )
+            except ProviderError as exc:
+                payload = {"campaign": instantly_campaign, "email": lead["email"]}
+                record = {"error": str(exc), "payload": payload}
+                errors["instantly"] = str(exc)
+        result: dict[str, Any] = {
+            "email_verification_success": True,
+            "enrichment_success": "enrichment" not in errors,
+            "email_copy_success": copy is not None,
+            "instantly_success": "instantly" not in errors,
+        }
+        if "instantly" not in errors:
+            result["instantly_result"] = record
+        with self.store.write() as s:
+            job, row = s.get(Job, job_id), s.get(Lead, lead_id)
+            if job is None or row is None or job.status is not JobStatus.PROCESSING:
+                return  # deleted or cancelled meanwhile
+            row.email_verification = verification
+            row.enrichment_results = enrichment
+            row.email_copy_gen_results = copy
+            row.instantly_lead_record = record
+            job.status = JobStatus.COMPLETED
+            job.result = json.dumps(result)
+            job.error = json.dumps(errors) if errors else None
+            job.completed_at = utcnow()
+
+    def _pause(self, job_id: int, error: str) -> None:
+        with self.store.write() as s:
+            job = s.get(Job, job_id)
+            if job is not None and job.status is JobStatus.PROCESSING:
+                job.status = JobStatus.PAUSED
+                job.error = error
+                job.completed_at = utcnow()
 
     def _claim(self, lead_id: str, campaign_id: str) -> tuple[int, dict[str, Any], str | None] | None:
         """Create or reuse the lead's one job and mark it PROCESSING; None when there is nothing to do."""
@@ -221,7 +332,9 @@ class Lifecycle:
             lead, campaign = s.get(Lead, lead_id), s.get(Campaign, campaign_id)
             if lead is None or campaign is None:
                 return None
-            if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.FAILED):
+            waits = self.profile.paused_campaign_work_waits
+            # As built, the enrichment task never looks at the campaign's status (§4.4 step 10).
+            if waits and campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.FAILED):
                 return None
             job = None
             if lead.enrichment_job_id and lead.enrichment_job_id.isdigit():
@@ -254,7 +367,7 @@ class Lifecycle:
                     )
                     job.completed_at = utcnow()
                     return None
-            if campaign.status is CampaignStatus.PAUSED:
+            if waits and campaign.status is CampaignStatus.PAUSED:
                 _park(job, campaign)
                 return None
             raw = lead.raw_data or {}

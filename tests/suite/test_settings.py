@@ -162,6 +162,9 @@ def test_given_run_id_is_kept() -> None:
         ("request_timeout_s", "ten", "expected a positive number, got 'ten'"),
         ("sandbox_workers", "1.5", "expected a positive integer, got '1.5'"),
         ("sandbox_workers", "0", "expected a positive integer, got '0'"),
+        ("sandbox_profile", "as_built", "expected intended or as-built, got 'as_built'"),
+        ("sandbox_rate_limits", "openai=fast", "expected default, off, x<factor>, <service>=<max>/<seconds>"),
+        ("sandbox_rate_limits", "x0", "got 'x0'"),
         ("progress", "maybe", "expected true or false, got 'maybe'"),
         ("start_mode", "parallel", "expected sequential or concurrent, got 'parallel'"),
         ("health_gate", "ignore", "expected abort or warn, got 'ignore'"),
@@ -313,3 +316,12 @@ def test_health_monitoring_settings() -> None:
     assert "setting pushgateway_url: expected an http:// or https:// URL" in error_of(
         defines={"pushgateway_url": "gw:9091"}
     )
+
+
+def test_embedded_sandbox_profile_and_rate_limits() -> None:
+    s = load()
+    assert (s.sandbox_profile, s.sandbox_rate_limits) == (None, None)  # the sandbox's own defaults
+    s = load(
+        defines={"sandbox_profile": "As-Built"}, env={"CAMPAIGN_SUITE_SANDBOX_RATE_LIMITS": "x10,apollo=off"}
+    )
+    assert (s.sandbox_profile, s.sandbox_rate_limits) == ("as-built", "x10,apollo=off")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from campaign_sandbox.profile import Profile, ProfileName, build_profile
 
 
 class SandboxSettings(BaseSettings):
@@ -30,3 +32,24 @@ class SandboxSettings(BaseSettings):
     hang_timeout_s: float = Field(default=30.0, gt=0)
     # Extra delay of mode "slow" when the fault names no delay_ms.
     slow_delay_ms: int = Field(default=500, ge=0)
+    # intended: the platform as its authors meant it; as-built: as it is at 9baca9e (docs/sandbox.md).
+    profile: ProfileName = ProfileName.INTENDED
+    # The as-built profile's local rate limits (profile.parse_rate_limits): default = the published ones.
+    rate_limits: str = "default"
+    # As built, queue_paused/pause_info outlive the breaker state for this long (Redis TTL, quirk 22).
+    breaker_pause_info_ttl_s: float = Field(default=3600.0, gt=0)
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _rate_limits_parse(cls, value: str) -> str:
+        build_profile(ProfileName.AS_BUILT, value)  # raises ValueError naming the bad item
+        return value
+
+    @model_validator(mode="after")
+    def _profile_consistent(self) -> SandboxSettings:
+        build_profile(self.profile, self.rate_limits)
+        return self
+
+    def behaviour(self) -> Profile:
+        """The profile's behaviour object, consulted wherever the two profiles differ."""
+        return build_profile(self.profile, self.rate_limits)
