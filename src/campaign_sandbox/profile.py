@@ -169,6 +169,8 @@ class Profile:
     half_open_reopens_on_any_failure: bool = True
     # Breaker keys expire as in Redis: state after 2 x window, failures after the window, pause info (§5.1).
     breaker_keys_expire: bool = False
+    # /paused-leads/{svc} lists the leads (as built: always empty, varchar = integer join, quirk 32 + sample).
+    lists_paused_leads: bool = True
 
 
 ALL = frozenset(Service)
@@ -204,4 +206,5 @@ def build_profile(name: ProfileName, rate_limits: str = "default") -> Profile:
         rate_limits=parse_rate_limits(rate_limits),
         half_open_reopens_on_any_failure=False,
         breaker_keys_expire=True,
+        lists_paused_leads=False,
     )

@@ -104,7 +104,7 @@ def paused_jobs(service: str, session: ReadSession) -> dict[str, Any]:
 
 
 @router.get("/paused-leads/{service}")
-def paused_leads(service: str, session: ReadSession) -> dict[str, Any]:
+def paused_leads(service: str, session: ReadSession, runtime: Runtime) -> dict[str, Any]:
     svc = service_or_400(service)
     jobs = {
         str(j.id): j
@@ -114,7 +114,7 @@ def paused_leads(service: str, session: ReadSession) -> dict[str, Any]:
         if svc.value in (j.error or "")
     }
     items = []
-    if jobs:
+    if jobs and runtime.profile.lists_paused_leads:
         for lead in session.scalars(select(Lead).where(Lead.enrichment_job_id.in_(list(jobs)))):
             job = jobs[lead.enrichment_job_id or ""]
             items.append(
