@@ -27,9 +27,11 @@ Feature: Circuit breakers protect campaigns from third-party outages
     When an operator pauses the "openai" service
     Then the "openai" circuit breaker is open
     And every running campaign of the run is paused with a message naming "openai"
+    And no lead of the run is being enriched while the service is paused
     When the operator resumes the "openai" service
     Then every circuit breaker is closed again
     And no campaign of the run is paused any more
+    And every lead of every campaign is enriched
 
   @automatic_trip @trips_breaker @needs_fault_control
   Scenario: A failing service trips its breaker by itself and the campaigns pause

@@ -74,6 +74,11 @@ def step_closed_again(context: Context) -> None:
     scenarios.check_every_breaker_closed(world_of(context))
 
 
+@then("no lead of the run is being enriched while the service is paused")
+def step_enrichment_stopped(context: Context) -> None:
+    scenarios.wait_until_enrichment_stopped(world_of(context))
+
+
 @then("no campaign of the run is paused any more")
 def step_none_paused(context: Context) -> None:
     scenarios.check_no_campaign_paused(world_of(context))

@@ -194,6 +194,8 @@ class DatabaseProbe:
                 count_status("COMPLETED").label("completed"),
                 count_status("FAILED").label("failed"),
                 count_status("PAUSED").label("paused"),
+                count_status("PENDING").label("pending"),
+                count_status("PROCESSING").label("processing"),
             )
             .where(jobs.c.campaign_id.in_(ids), _str(jobs.c.job_type) == ENRICH_LEAD)
             .group_by(jobs.c.campaign_id)
@@ -215,6 +217,8 @@ class DatabaseProbe:
                 sa.func.coalesce(enrich.c.completed, 0),
                 sa.func.coalesce(enrich.c.failed, 0),
                 sa.func.coalesce(enrich.c.paused, 0),
+                sa.func.coalesce(enrich.c.pending, 0),
+                sa.func.coalesce(enrich.c.processing, 0),
             )
             .select_from(campaigns)
             .outerjoin(lead_counts, lead_counts.c.campaign_id == campaigns.c.id)
@@ -223,9 +227,33 @@ class DatabaseProbe:
         )
         rows = self._read("progress query", lambda conn: conn.execute(query).all())
         return {
-            row[0]: Progress(row[0], int(row[1]), row[2], int(row[3]), int(row[4]), int(row[5]), int(row[6]))
+            row[0]: Progress(
+                row[0],
+                int(row[1]),
+                row[2],
+                int(row[3]),
+                int(row[4]),
+                int(row[5]),
+                int(row[6]),
+                jobs_pending=int(row[7]) + (row[2] == "PENDING"),
+                jobs_processing=int(row[8]) + (row[2] == "PROCESSING"),
+            )
             for row in rows
         }
+
+    def job_errors(self, campaign_ids: Sequence[str]) -> list[tuple[str, str, int]]:
+        """(status, error, number of jobs) of the given campaigns' jobs that carry an error, in one query."""
+        if not campaign_ids:
+            return []
+        c = jobs.c
+        status = _str(c.status)
+        query = (
+            sa.select(status, c.error, sa.func.count())
+            .where(c.campaign_id.in_(list(campaign_ids)), c.error.is_not(None))
+            .group_by(status, c.error)
+        )
+        rows = self._read("job error query", lambda conn: conn.execute(query).all())
+        return [(str(row[0]), str(row[1]), int(row[2])) for row in rows]
 
     def campaigns(self, ids: Sequence[str]) -> list[CampaignRow]:
         c = campaigns.c

@@ -27,9 +27,10 @@ from campaign_acceptance.errors import (
     SuiteError,
     TargetUnreachableError,
 )
+from campaign_acceptance.known_issues import load_known_issues
 from campaign_acceptance.metrics import TEXTFILE_NAME, MetricsTarget
 from campaign_acceptance.model import BreakerState
-from campaign_acceptance.monitor import snapshot_from_api
+from campaign_acceptance.monitor import ApiDbSource, read_job_errors, snapshot_from_api
 from campaign_acceptance.outcome import (
     RunRecord,
     apply_health_gate,
@@ -39,6 +40,7 @@ from campaign_acceptance.outcome import (
 )
 from campaign_acceptance.progress import say
 from campaign_acceptance.settings import Settings, reports_dir_from_behave, settings_from_behave
+from campaign_acceptance.target import Target
 from campaign_acceptance.world import ScenarioState, Session, TenantUser, World, world_of
 from campaign_sandbox.core.config import SandboxSettings
 from campaign_sandbox.profile import ProfileName
@@ -61,6 +63,9 @@ def start_run(context: Any) -> None:
         record.settings = settings.redacted()
         record.reports_dir = str(settings.reports_dir)
         record.metrics = metrics_target(settings)
+        if settings.known_issues is not None:
+            record.known_issues = load_known_issues(settings.known_issues)
+        record.known_issues_strict = settings.known_issues_strict
         world.session_ = open_session(settings)
         record.breakers_at_start = _breakers_or_none(world.session_.client)
     except CannotTestError as error:
@@ -110,11 +115,13 @@ def open_session(settings: Settings) -> Session:
             except ApiError as error:
                 raise ConfigurationError(f"fault control at {fault_url} is unusable: {error}") from None
         user = _sign_up(client, settings.run_id)
-        target = "embedded sandbox" if sandbox else api_url
+        target = Target(
+            "embedded sandbox" if sandbox else api_url, has_database=probe is not None, faults=faults
+        )
         database = "its database" if probe else "no database"
         profile = f" (profile {sandbox.settings.profile.value})" if sandbox else ""
-        say(f"run {settings.run_id}: testing {target} with {database}{profile}")
-        return Session(settings, client, probe, faults, user, sandbox=sandbox)
+        say(f"run {settings.run_id}: testing {target.description} with {database}{profile}")
+        return Session(settings, client, probe, faults, user, target, sandbox=sandbox)
     except BaseException:
         if sandbox is not None:
             sandbox.stop()
@@ -182,11 +189,20 @@ def begin_scenario(context: Any, scenario: Any) -> None:
         if tag in tags and getattr(session, attribute) is None:
             scenario.skip(reason=reason)
             return
-    apply_health_gate(scenario, session.client.breakers(), session.settings.health_gate, world.record)
+    source = ApiDbSource(session.client, session.probe, "")
+    apply_health_gate(
+        scenario,
+        session.client.breakers(),
+        session.settings.health_gate,
+        world.record,
+        lambda: read_job_errors(source, session.campaign_ids),
+    )
 
 
 def step_done(context: Any, step: Any) -> None:
-    on_step_done(context.scenario, step, world_of(context).record)
+    world = world_of(context)
+    fails = world.session_ is not None and world.session_.settings.rate_limit_trips == "product_failure"
+    on_step_done(context.scenario, step, world.record, rate_limit_fails=fails)
 
 
 def end_scenario(context: Any, scenario: Any) -> None:

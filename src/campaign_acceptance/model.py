@@ -5,12 +5,16 @@ Everything here is immutable and JSON-friendly (to_dict) so reports can carry it
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 SERVICES: tuple[str, ...] = ("perplexity", "openai", "apollo", "instantly", "millionverifier")
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 CAMPAIGN_STATUSES: tuple[str, ...] = ("CREATED", "RUNNING", "PAUSED", "COMPLETED", "FAILED")
+# The platform's local limiter (contract §7): "Rate limit exceeded for OpenAI API. Remaining requests: 0 ...";
+# a breaker it opens carries "(type: rate_limit)" in the campaigns' pause message.
+RATE_LIMIT_TEXT = re.compile(r"Rate limit exceeded for \w+ API|\(type: rate_limit\)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,9 @@ class Progress:
     enrich_completed: int = 0
     enrich_failed: int = 0
     enrich_paused: int = 0
+    # Jobs of any type waiting for a worker / being worked on (a stuck resume shows PENDING, none PROCESSING).
+    jobs_pending: int = 0
+    jobs_processing: int = 0
 
     @property
     def enrichment_done(self) -> bool:
@@ -94,10 +101,19 @@ class BreakerReport:
     paused_campaigns: tuple[CampaignSnapshot, ...]
     detected_at: float | None = None  # seconds into the wait when it was noticed
     all_breakers: tuple[BreakerState, ...] = field(default=())
+    # Why the breaker opened, where the target shows it: distinct error texts of the run's paused or
+    # failed jobs (and the step errors of completed ones), most frequent first, each "text (n jobs)".
+    job_errors: tuple[str, ...] = field(default=())
 
     @property
     def services(self) -> tuple[str, ...]:
         return tuple(b.service for b in self.breakers)
+
+    @property
+    def rate_limited(self) -> bool:
+        """The platform's own rate limiter caused it (contract §7): its text in a job error or a pause."""
+        texts = [*self.job_errors, *(c.status_message or "" for c in self.paused_campaigns)]
+        return any(RATE_LIMIT_TEXT.search(t) for t in texts)
 
     def summary(self) -> str:
         return self.reason
@@ -111,6 +127,9 @@ class BreakerReport:
             )
         for c in self.paused_campaigns:
             lines.append(f"  campaign {c.name} ({c.id}): {c.status} - {c.status_message or ''}")
+        if self.job_errors:
+            lines.append("  errors of the run's paused or failed jobs:")
+            lines += [f"    {text}" for text in self.job_errors]
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -121,4 +140,6 @@ class BreakerReport:
             "all_breakers": [b.to_dict() for b in self.all_breakers],
             "paused_campaigns": [c.to_dict() for c in self.paused_campaigns],
             "detected_at": self.detected_at,
+            "job_errors": list(self.job_errors),
+            "rate_limited": self.rate_limited,
         }

@@ -15,14 +15,17 @@ what the last cycle took, so a quiet stretch cannot push detection past it whate
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
-from campaign_acceptance.errors import DeadlineExceeded, ServiceFailure
+from campaign_acceptance.errors import DeadlineExceeded, ServiceFailure, SuiteError
 from campaign_acceptance.model import (
+    RATE_LIMIT_TEXT,
     BreakerReport,
     BreakerState,
     CampaignSnapshot,
@@ -34,6 +37,14 @@ T = TypeVar("T")
 
 BACKOFF_FACTOR = 1.5
 PAGE_SIZE = 100  # campaigns per list request (the client follows pages of 100)
+# A breaker open while the campaigns stay RUNNING is a product failure once it has lasted this many cycles
+# and this long: the platform pauses campaigns milliseconds after the trip (contract §5.2) or not at all.
+STAYED_RUNNING_CYCLES = 3
+STAYED_RUNNING_S = 2.0
+MAX_JOB_ERRORS = 8  # distinct job error texts a report lists
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b")
+MAX_ERROR_TEXT = 300
 
 TimelineEntry = tuple[float, str, str | None]
 
@@ -93,6 +104,14 @@ class ProgressProbe(Protocol):
 
     def progress(self, campaign_ids: list[str]) -> dict[str, Progress]: ...
 
+    def job_errors(self, campaign_ids: list[str]) -> list[tuple[str, str, int]]: ...
+
+
+class JobErrorSource(Protocol):
+    """A source that can also say why: (status, error, number of jobs) of jobs with an error."""
+
+    def job_errors(self, campaign_ids: list[str]) -> list[tuple[str, str, int]]: ...
+
 
 def snapshot_from_api(item: Mapping[str, Any]) -> CampaignSnapshot:
     """A campaign object of the API (CampaignResponse or to_dict form) as a snapshot."""
@@ -111,6 +130,7 @@ def progress_from_jobs(campaign_id: str, jobs: Sequence[Mapping[str, Any]]) -> P
     enrich = [j for j in jobs if j.get("job_type") == "ENRICH_LEAD"]
     fetch_status = str(fetch[-1].get("status")) if fetch else None
     statuses = [str(j.get("status")) for j in enrich]
+    every = [str(j.get("status")) for j in jobs]
     return Progress(
         campaign_id=campaign_id,
         # The fetch creates one ENRICH_LEAD job per saved lead, so their count is the lead count.
@@ -120,7 +140,41 @@ def progress_from_jobs(campaign_id: str, jobs: Sequence[Mapping[str, Any]]) -> P
         enrich_completed=statuses.count("COMPLETED"),
         enrich_failed=statuses.count("FAILED"),
         enrich_paused=statuses.count("PAUSED"),
+        jobs_pending=every.count("PENDING"),
+        jobs_processing=every.count("PROCESSING"),
     )
+
+
+def _step_errors(error: str) -> list[str]:
+    """A COMPLETED job's `error` is a JSON object of step errors (contract §4.4 step 8); others are text."""
+    try:
+        parsed = json.loads(error)
+    except ValueError:
+        return [error]
+    if not isinstance(parsed, dict):
+        return [error]
+    return [f"{step}: {text}" for step, text in parsed.items() if text]
+
+
+def summarize_job_errors(rows: Iterable[tuple[str, str, int]]) -> tuple[str, ...]:
+    """Distinct error texts of (status, error, n) rows, paused/failed first, then most frequent, each
+    with its job count: what the target shows about why a breaker opened."""
+    counts: dict[tuple[int, str], int] = {}
+    for status, error, n in rows:
+        if not error or status not in ("PAUSED", "FAILED", "COMPLETED"):
+            continue
+        rank = 1 if status == "COMPLETED" else 0
+        texts = _step_errors(error) if status == "COMPLETED" else [error]
+        for text in texts:
+            # Per-lead ids and addresses would make every text distinct: group on the rest.
+            text = _EMAIL.sub("<email>", _UUID.sub("<id>", text.strip()))
+            key = (rank, f"{status} {text[:MAX_ERROR_TEXT]}")
+            counts[key] = counts.get(key, 0) + n
+    ordered = sorted(counts.items(), key=lambda item: (item[0][0], -item[1], item[0][1]))
+    shown = [f"{text} ({n} job{'s' if n != 1 else ''})" for (_, text), n in ordered[:MAX_JOB_ERRORS]]
+    if len(ordered) > MAX_JOB_ERRORS:
+        shown.append(f"... and {len(ordered) - MAX_JOB_ERRORS} more distinct errors")
+    return tuple(shown)
 
 
 class ApiDbSource:
@@ -171,6 +225,19 @@ class ApiDbSource:
         used = after - before if before is not None and after is not None else estimate
         return Observation(at=0.0, breakers=breakers, campaigns=campaigns, progress=progress, requests=used)
 
+    def job_errors(self, campaign_ids: list[str]) -> list[tuple[str, str, int]]:
+        """Only read when a report is made: one SQL query, or the jobs endpoint per campaign."""
+        if self.probe is not None:
+            return self.probe.job_errors(list(campaign_ids))
+        rows: list[tuple[str, str, int]] = []
+        for cid in campaign_ids:
+            rows += [
+                (str(j.get("status")), str(j["error"]), 1)
+                for j in self.client.list_jobs(cid)
+                if j.get("error")
+            ]
+        return rows
+
 
 # --------------------------------------------------------------------------------------------------
 # Evidence
@@ -179,8 +246,10 @@ def breaker_report(
     breakers: Mapping[str, BreakerState],
     paused_campaigns: Sequence[CampaignSnapshot] = (),
     detected_at: float | None = None,
+    job_errors: Sequence[str] = (),
 ) -> BreakerReport:
-    """The evidence of a service failure: non-closed breakers, all breakers, paused campaigns, when."""
+    """The evidence of a service failure: non-closed breakers, all breakers, paused campaigns, when, and
+    the job errors that say why."""
     not_closed = tuple(b for b in breakers.values() if not b.closed)
     paused = tuple(paused_campaigns)
     parts = [
@@ -192,21 +261,50 @@ def breaker_report(
         parts.append(f"{len(paused)} {noun} paused")
         if not not_closed and paused[0].status_message:
             parts.append(f"first: {paused[0].status_message}")
-    reason = "; ".join(parts) or "no breaker open and no campaign paused"
-    return BreakerReport(
-        reason=reason,
+    report = BreakerReport(
+        reason="",
         breakers=not_closed,
         paused_campaigns=paused,
         detected_at=detected_at,
         all_breakers=tuple(breakers.values()),
+        job_errors=tuple(job_errors),
     )
+    if report.rate_limited:
+        # Not a third-party outage: the platform's own limiter (contract §7) counted its refusals as failures.
+        evidence = next(
+            (
+                t
+                for t in (*report.job_errors, *(c.status_message or "" for c in paused))
+                if RATE_LIMIT_TEXT.search(t)
+            ),
+            "",
+        )
+        parts.append(f"opened by the platform's own rate limiter, not a third-party failure ({evidence})")
+    elif job_errors:
+        parts.append(f"job errors: {job_errors[0]}")
+    reason = "; ".join(parts) or "no breaker open and no campaign paused"
+    return dataclasses.replace(report, reason=reason)
 
 
-def failure_report(breakers: Mapping[str, BreakerState]) -> BreakerReport | None:
-    """The breaker report when any breaker is not closed, else None (the health gate's question)."""
+def failure_report(
+    breakers: Mapping[str, BreakerState], job_errors: Callable[[], Sequence[str]] | None = None
+) -> BreakerReport | None:
+    """The breaker report when any breaker is not closed, else None (the health gate's question);
+    `job_errors` is only read when there is a report to make."""
     if all(b.closed for b in breakers.values()):
         return None
-    return breaker_report(breakers)
+    return breaker_report(breakers, job_errors=job_errors() if job_errors else ())
+
+
+def read_job_errors(source: object, campaign_ids: Sequence[str]) -> tuple[str, ...]:
+    """The summarized job errors of the campaigns, if the source can read them; never raises."""
+    reader = getattr(source, "job_errors", None)
+    if reader is None or not campaign_ids:
+        return ()
+    try:
+        return summarize_job_errors(reader(list(campaign_ids)))
+    except SuiteError as error:  # the evidence is a bonus: never lose the verdict over it
+        return (f"job errors unknown: {error}",)
 
 
 def describe_breakers(breakers: Mapping[str, BreakerState]) -> str:
@@ -234,6 +332,7 @@ class Monitor:
         max_interval_s: float = 2.0,
         progress: ProgressSink | None = None,
         notice_within_s: float | None = 1.5,
+        stall_s: float | None = None,
     ) -> None:
         if poll_interval_s <= 0 or max_interval_s < poll_interval_s:
             raise ValueError("need 0 < poll_interval_s <= max_interval_s")
@@ -243,6 +342,9 @@ class Monitor:
         self.max_interval_s = max_interval_s
         self.progress = progress
         self.notice_within_s = notice_within_s
+        # Enrichment with nothing processing and nothing changing for this long has stalled (None: never).
+        self.stall_s = stall_s
+        self.resumed_at: float | None = None  # set by note_resume(): stalls are then said to follow a resume
         self.origin = clock.now()  # timeline times are seconds since the monitor was made
         self.timeline: dict[str, list[TimelineEntry]] = {}
         self.cycles = 0
@@ -333,18 +435,31 @@ class Monitor:
             self.clock.sleep(pause)
             interval = min(interval * BACKOFF_FACTOR, self.max_interval_s)
 
+    def note_resume(self) -> None:
+        """The scenario resumed work: a stall from now on is a resume that re-dispatched nothing."""
+        self.resumed_at = self.clock.now()
+
+    # -- evidence --------------------------------------------------------------------------------------------
+    def report(self, obs: Observation, campaign_ids: Sequence[str]) -> BreakerReport:
+        """The breaker report of an observation, with the campaigns' job errors where the source has them."""
+        return breaker_report(
+            obs.breakers, obs.paused_campaigns(), detected_at=obs.at, job_errors=self.job_errors(campaign_ids)
+        )
+
+    def job_errors(self, campaign_ids: Sequence[str]) -> tuple[str, ...]:
+        return read_job_errors(self.source, campaign_ids)
+
     # -- the waits -------------------------------------------------------------------------------------------
-    def _raise_on_service_failure(self, obs: Observation) -> None:
-        paused = obs.paused_campaigns()
-        if paused or obs.open_breakers():
-            raise ServiceFailure(breaker_report(obs.breakers, paused, detected_at=obs.at))
+    def _raise_on_service_failure(self, obs: Observation, campaign_ids: Sequence[str] = ()) -> None:
+        if obs.paused_campaigns() or obs.open_breakers():
+            raise ServiceFailure(self.report(obs, campaign_ids))
 
     def wait_for_fetch(self, campaign_ids: Sequence[str], deadline_s: float) -> Observation:
         """Every campaign's FETCH_LEADS job COMPLETED."""
         ids = list(campaign_ids)
 
         def check(obs: Observation) -> Observation | None:
-            self._raise_on_service_failure(obs)
+            self._raise_on_service_failure(obs, ids)
             problems = self._failed_campaigns(obs, ids)
             problems += [
                 f"FETCH_LEADS of {self._name(obs, cid)} is FAILED"
@@ -365,9 +480,10 @@ class Monitor:
     def wait_for_enrichment(self, campaign_ids: Sequence[str], deadline_s: float) -> Observation:
         """Every lead of every campaign has a COMPLETED ENRICH_LEAD job (Progress.enrichment_done)."""
         ids = list(campaign_ids)
+        stall = _StallWatch(self.clock, self.stall_s)
 
         def check(obs: Observation) -> Observation | None:
-            self._raise_on_service_failure(obs)
+            self._raise_on_service_failure(obs, ids)
             problems = self._failed_campaigns(obs, ids)
             for cid in ids:
                 p = obs.progress.get(cid)
@@ -385,6 +501,10 @@ class Monitor:
                     "enrichment failed: " + "; ".join(problems) + "\n" + self.render_state(obs, "enrichment")
                 )
             done = all((p := obs.progress.get(cid)) is not None and p.enrichment_done for cid in ids)
+            if not done and (stalled := stall.stalled_for(obs, ids)) is not None:
+                raise AssertionError(
+                    self._stall_text(obs, ids, stalled) + "\n" + self.render_state(obs, "enrichment")
+                )
             return obs if done else None
 
         return self._poll(ids, deadline_s, "enrichment", check, self._deadline_text("enrichment", deadline_s))
@@ -396,6 +516,7 @@ class Monitor:
         least one is PAUSED (with campaigns given), and `service`'s breaker (or, without one, any breaker) is
         not closed (with no campaigns given, or with a service named)."""
         ids = list(campaign_ids)
+        stayed: list[Observation] = []  # consecutive cycles with a breaker open and campaigns RUNNING
 
         def check(obs: Observation) -> BreakerReport | None:
             if service is not None:
@@ -406,7 +527,14 @@ class Monitor:
             statuses = [obs.campaigns[c].status for c in ids if c in obs.campaigns]
             campaigns_ok = not ids or ("RUNNING" not in statuses and "PAUSED" in statuses)
             if breaker_ok and campaigns_ok:
-                return breaker_report(obs.breakers, obs.paused_campaigns(), detected_at=obs.at)
+                return self.report(obs, ids)
+            opened = [b for b in obs.open_breakers() if service is None or b.service == service]
+            if ids and opened and "RUNNING" in statuses:
+                stayed.append(obs)
+                if len(stayed) >= STAYED_RUNNING_CYCLES and obs.at - stayed[0].at >= STAYED_RUNNING_S:
+                    raise AssertionError(self._stayed_running_text(stayed[0], obs, ids, opened))
+            else:
+                stayed.clear()
             return None
 
         def on_deadline(obs: Observation, waited: float) -> str:
@@ -418,7 +546,106 @@ class Monitor:
 
         return self._poll(ids, deadline_s, "pause", check, on_deadline)
 
+    def wait_for_work_stopped(self, campaign_ids: Sequence[str], deadline_s: float) -> Observation:
+        """While a service is paused: every lead's job has ended COMPLETED, PAUSED or FAILED and none is
+        PENDING or PROCESSING (work in flight finishes or is parked; nothing new starts). The breaker being
+        open is the point here, not a service failure."""
+        ids = list(campaign_ids)
+
+        def check(obs: Observation) -> Observation | None:
+            for cid in ids:
+                p = obs.progress.get(cid)
+                if p is None or p.fetch_status != "COMPLETED" or p.jobs_pending or p.jobs_processing:
+                    return None
+                if p.enrich_completed + p.enrich_paused + p.enrich_failed < p.leads:
+                    return None  # a lead whose task has not started yet
+            return obs
+
+        def on_deadline(obs: Observation, waited: float) -> str:
+            return (
+                f"enrichment did not stop: waited {waited:.1f}s (deadline {deadline_s:.1f}s) for every "
+                "lead's job to be COMPLETED, PAUSED or FAILED with none PENDING or PROCESSING\n"
+                + self.render_state(obs, "enrichment")
+            )
+
+        return self._poll(ids, deadline_s, "pause", check, on_deadline)
+
+    def wait_until_settled(self, campaign_ids: Sequence[str], deadline_s: float, quiet_s: float) -> None:
+        """The campaigns' own work no longer competes for workers: no job of theirs PROCESSING, and their
+        PENDING jobs (if any) unchanged for `quiet_s` (a job PENDING with nothing processing and nothing
+        moving waits for nobody, e.g. after a resume that re-dispatched nothing). Only these campaigns are
+        looked at, never the platform's global counts (other tenants' load is none of this run's business)."""
+        ids = list(campaign_ids)
+        if not ids:
+            return
+        quiet = _StallWatch(self.clock, quiet_s)
+
+        def check(obs: Observation) -> bool | None:
+            busy = [p for cid in ids if (p := obs.progress.get(cid)) is not None and p.jobs_processing]
+            if busy:
+                quiet.reset()
+                return None
+            if not any((p := obs.progress.get(cid)) is not None and p.jobs_pending for cid in ids):
+                return True
+            return True if quiet.stalled_for(obs, ids) is not None else None
+
+        def on_deadline(obs: Observation, waited: float) -> str:
+            return (
+                f"the run's earlier work did not settle: waited {waited:.1f}s (deadline {deadline_s:.1f}s) "
+                "for "
+                "no job of the run's campaigns to be processing\n" + self.render_state(obs, "enrichment")
+            )
+
+        self._poll(ids, deadline_s, "settle", check, on_deadline)
+
     # -- explaining ------------------------------------------------------------------------------------------
+    def _stall_text(self, obs: Observation, ids: Sequence[str], stalled_s: float) -> str:
+        progress = [p for cid in ids if (p := obs.progress.get(cid)) is not None]
+        pending = sum(p.jobs_pending for p in progress)
+        paused = sum(p.enrich_paused for p in progress)
+        after = " after resume" if self.resumed_at is not None else ""
+        missing = sum(max(0, p.leads - p.enrich_completed) for p in progress)
+        if pending:
+            still = f"; {paused} jobs still PAUSED" if paused else ""
+            return f"{pending} jobs PENDING for {stalled_s:.0f} s{after}, none processing{still}"
+        if paused:
+            return (
+                f"{paused} jobs still PAUSED for {stalled_s:.0f} s{after}, none processing "
+                f"({missing} leads not enriched)"
+            )
+        return (
+            f"nothing processing for {stalled_s:.0f} s{after}: {missing} leads not enriched, no job waiting"
+        )
+
+    def _stayed_running_text(
+        self, first: Observation, obs: Observation, ids: Sequence[str], opened: Sequence[BreakerState]
+    ) -> str:
+        running = [
+            self._name(obs, cid)
+            for cid in ids
+            if cid in obs.campaigns and obs.campaigns[cid].status == "RUNNING"
+        ]
+        breakers = ", ".join(
+            f"{b.service} ({b.state}, {b.failure_count}/{b.failure_threshold} failures"
+            + (f", paused_at {b.paused_at}" if b.paused_at else "")
+            + ")"
+            for b in opened
+        )
+        progress = [obs.progress[cid] for cid in ids if cid in obs.progress]
+        paused = (
+            f"{sum(p.enrich_paused for p in progress)} of their jobs are PAUSED"
+            if progress
+            else "their job counts are unknown"
+        )
+        errors = self.job_errors(ids)
+        why = "".join(f"\n  {text}" for text in errors)
+        return (
+            f"breaker {breakers} opened, first seen {first.at:.1f}s into the wait, but the campaigns stayed "
+            f"RUNNING for {obs.at - first.at:.1f}s ({len(running)}: {', '.join(running)}); {paused}\n"
+            + (f"errors of their paused or failed jobs:{why}\n" if errors else "")
+            + self.render_state(obs, "pause")
+        )
+
     @staticmethod
     def _name(obs: Observation, cid: str) -> str:
         snap = obs.campaigns.get(cid)
@@ -473,6 +700,36 @@ class Monitor:
             )
             lines.append(f"  {self._name(obs, cid)}: {steps}")
         return "\n".join(lines)
+
+
+class _StallWatch:
+    """How long the campaigns' jobs have shown nothing processing and no change (None: not that long)."""
+
+    def __init__(self, clock: Clock, limit_s: float | None) -> None:
+        self.clock = clock
+        self.limit_s = limit_s
+        self.since: float | None = None
+        self.last: tuple[Any, ...] | None = None
+
+    def reset(self) -> None:
+        self.since = self.last = None
+
+    def stalled_for(self, obs: Observation, ids: Sequence[str]) -> float | None:
+        if self.limit_s is None:
+            return None
+        progress = [p for cid in ids if (p := obs.progress.get(cid)) is not None]
+        if not progress or any(p.jobs_processing for p in progress):
+            self.reset()  # no job information (no database, service failure) or work is moving
+            return None
+        shape = tuple(
+            (p.campaign_id, p.leads, p.fetch_status, p.enrich_completed, p.enrich_paused, p.jobs_pending)
+            for p in progress
+        )
+        now = self.clock.now()
+        if shape != self.last or self.since is None:
+            self.last, self.since = shape, now
+        waited = now - self.since
+        return waited if waited >= self.limit_s else None
 
 
 def _signature(obs: Observation) -> tuple[Any, ...]:

@@ -20,13 +20,14 @@ Abort mechanics (behave 1.3.3, verified by tests/suite/test_runner.py running be
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from campaign_acceptance.capacity import CapacityFigures, EnrichmentTiming
 from campaign_acceptance.errors import ServiceFailure
+from campaign_acceptance.known_issues import KnownIssue, listing_issue, matching_issue
 from campaign_acceptance.model import SERVICES, BreakerReport, BreakerState, CampaignSnapshot
 from campaign_acceptance.monitor import failure_report
 from campaign_acceptance.progress import say
@@ -40,7 +41,9 @@ PHASE_GATE = "gate"
 PHASE_IN_FLIGHT = "in-flight"
 
 PASSED, FAILED, ABORTED, SKIPPED, UNTESTED = "passed", "failed", "aborted", "skipped", "untested"
-OUTCOME_STATUSES: tuple[str, ...] = (PASSED, FAILED, ABORTED, SKIPPED, UNTESTED)
+# A failure the known-issues file lists (does not fail the verdict); a listed scenario that passed (does).
+KNOWN_ISSUE, FIXED = "known_issue", "fixed"
+OUTCOME_STATUSES: tuple[str, ...] = (PASSED, FAILED, ABORTED, SKIPPED, UNTESTED, KNOWN_ISSUE, FIXED)
 
 
 class Verdict(IntEnum):
@@ -87,6 +90,7 @@ class ScenarioOutcome:
     duration_s: float = 0.0
     evidence: BreakerReport | None = None
     phase: str | None = None  # PHASE_GATE | PHASE_IN_FLIGHT for aborts
+    known_issue: KnownIssue | None = None  # the listed defect (status KNOWN_ISSUE or FIXED, or a lax pass)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +103,7 @@ class ScenarioOutcome:
             "duration_s": round(self.duration_s, 3),
             "phase": self.phase,
             "evidence": self.evidence.to_dict() if self.evidence else None,
+            "known_issue": self.known_issue.to_dict() if self.known_issue else None,
         }
 
 
@@ -122,6 +127,8 @@ class RunRecord:
     breakers_at_start: dict[str, BreakerState] = field(default_factory=dict)
     breakers_at_end: dict[str, BreakerState] = field(default_factory=dict)
     metrics: MetricsTarget | None = None  # where the run's Prometheus metrics go, if anywhere
+    known_issues: tuple[KnownIssue, ...] = ()
+    known_issues_strict: bool = True
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -137,10 +144,10 @@ def decide_verdict(
     """cannot_test with nothing executed -> 3; any failure (or an interrupt, or an error outside the
     scenarios, e.g. a hook) -> 1; else any abort -> 2; else 0. A real failure wins over an abort."""
     statuses = {o.status for o in outcomes}
-    executed = bool(statuses & {PASSED, FAILED, ABORTED})
+    executed = bool(statuses & {PASSED, FAILED, ABORTED, KNOWN_ISSUE, FIXED})
     if cannot_test and not executed:
         return Verdict.CANNOT_TEST
-    if FAILED in statuses or interrupted or run_errors or cannot_test:
+    if FAILED in statuses or FIXED in statuses or interrupted or run_errors or cannot_test:
         return Verdict.FAILED
     if ABORTED in statuses:
         return Verdict.SERVICE_FAILURE
@@ -153,8 +160,9 @@ def aborted_services(outcomes: Iterable[ScenarioOutcome]) -> list[str]:
     for o in outcomes:
         if o.status != ABORTED or o.evidence is None:
             continue
+        cause = " (opened by the platform's own rate limiter)" if o.evidence.rate_limited else ""
         for b in o.evidence.breakers:
-            seen[f"{b.service} breaker {b.state.replace('_', '-')}"] = None
+            seen[f"{b.service} breaker {b.state.replace('_', '-')}{cause}"] = None
         if not o.evidence.breakers:
             for svc in services_in(o.evidence):
                 seen[f"{svc} unavailable (campaigns paused)"] = None
@@ -172,8 +180,10 @@ def verdict_reason(
     run_errors: int = 0,
 ) -> str:
     """A short 'why' in words a product person can read."""
-    failed = [o for o in outcomes if o.status == FAILED]
+    failed = [o for o in outcomes if o.status in (FAILED, FIXED)]
     aborted = [o for o in outcomes if o.status == ABORTED]
+    known = [o for o in outcomes if o.status == KNOWN_ISSUE]
+    also = f"; {known_issues_text(known)}" if known else ""
     if verdict is Verdict.CANNOT_TEST:
         return f"Nothing could be tested: {cannot_test}"
     if verdict is Verdict.FAILED:
@@ -191,9 +201,21 @@ def verdict_reason(
     if verdict is Verdict.SERVICE_FAILURE:
         noun = "scenario" if len(aborted) == 1 else "scenarios"
         what = ", ".join(aborted_services(aborted)) or "service unavailable"
-        return f"Stopped by a third-party service failure: {what} ({len(aborted)} {noun} aborted)"
+        limited = all(o.evidence is not None and o.evidence.rate_limited for o in aborted)
+        kind = "the platform's own rate limiter" if limited else "a third-party service failure"
+        return f"Stopped by {kind}: {what} ({len(aborted)} {noun} aborted){also}"
     passed = sum(1 for o in outcomes if o.status == PASSED)
+    if known:
+        noun = "scenario" if passed == 1 else "scenarios"
+        return f"{passed} executed {noun} passed; {known_issues_text(known)}"
     return "The 1 executed scenario passed" if passed == 1 else f"All {passed} executed scenarios passed"
+
+
+def known_issues_text(known: Sequence[ScenarioOutcome]) -> str:
+    """'2 failed as known issues (a, b)': visible in the verdict line even when it is green."""
+    ids = ", ".join(dict.fromkeys(o.known_issue.id for o in known if o.known_issue))
+    noun = "issue" if len(known) == 1 else "issues"
+    return f"{len(known)} failed as known {noun} ({ids})"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -259,11 +281,16 @@ def abort_before_start(scenario: Any, report: BreakerReport, record: RunRecord) 
 
 
 def apply_health_gate(
-    scenario: Any, breakers: Mapping[str, BreakerState], policy: str, record: RunRecord
+    scenario: Any,
+    breakers: Mapping[str, BreakerState],
+    policy: str,
+    record: RunRecord,
+    job_errors: Callable[[], Sequence[str]] | None = None,
 ) -> BreakerReport | None:
     """The gate decision in one call: None when all breakers are closed; otherwise abort (policy 'abort')
-    or add a warning and go on (policy 'warn'). Returns the report either way."""
-    report = failure_report(breakers)
+    or add a warning and go on (policy 'warn'). Returns the report either way. `job_errors` (the run's
+    earlier jobs' errors) says why the breaker opened, e.g. the platform's own rate limiter."""
+    report = failure_report(breakers, job_errors)
     if report is None:
         return None
     if policy == "abort":
@@ -284,18 +311,36 @@ def _service_failure_of(exc: BaseException | None) -> ServiceFailure | None:
     return None
 
 
-def on_step_done(scenario: Any, step: Any, record: RunRecord) -> bool:
-    """after_step: a step that raised ServiceFailure becomes an in-flight abort. True if it did."""
+def on_step_done(scenario: Any, step: Any, record: RunRecord, *, rate_limit_fails: bool = False) -> bool:
+    """after_step: a step that raised ServiceFailure becomes an in-flight abort. True if it did.
+
+    A breaker opened by the platform's own rate limiter is not a third-party outage; with
+    `rate_limit_fails` (setting rate_limit_trips=product_failure) it is a product failure instead: a
+    platform that cannot run its own standard test under its own limits."""
     from behave.model_type import Status
 
     failure = _service_failure_of(step.exception)
     if failure is None or step.status not in (Status.error, Status.failed):
         return False
     report = failure.report
+    if report.rate_limited and rate_limit_fails:
+        step.status = Status.failed
+        step.exception = AssertionError(
+            "the platform's own rate limiter opened a breaker (rate_limit_trips=product_failure): "
+            + report.reason
+        )
+        step.error_message = f"FAILED - {step.exception}\n" + report.render_text()
+        return False
     reason = f"aborted in flight (service failure): {report.reason}"
+    cause = (
+        "the platform's own rate limiter opened a breaker (counted as a service failure; "
+        "rate_limit_trips=product_failure fails instead)"
+        if report.rate_limited
+        else "a third-party service failed, not the product"
+    )
     # Order matters: the step must be 'skipped' before scenario.skip() recomputes the scenario status.
     step.status = Status.skipped
-    step.error_message = "ABORTED - a third-party service failed, not the product\n" + report.render_text()
+    step.error_message = f"ABORTED - {cause}\n" + report.render_text()
     _add_tags(scenario, abort_tags(report))
     scenario.skip(reason=reason)
     _record_abort(scenario, report, record, PHASE_IN_FLIGHT, reason)
@@ -318,6 +363,10 @@ def cannot_test(context: Any, error: BaseException | str, record: RunRecord) -> 
 # ---------------------------------------------------------------------------------------------------
 # From behave's model to outcomes
 # ---------------------------------------------------------------------------------------------------
+def _failed_step(scenario: Any) -> Any | None:
+    return next((step for step in scenario.all_steps if step.status.has_failed()), None)
+
+
 def _failure_reason(scenario: Any) -> str:
     for step in scenario.all_steps:
         if not step.status.has_failed():
@@ -349,17 +398,41 @@ def outcome_of(scenario: Any, record: RunRecord, run_aborted: bool = False) -> S
     abort = record.aborts.get(key)
     if status.has_failed():
         # A real failure wins over an abort (e.g. after_scenario failed after an in-flight abort).
-        return replace(base, status=FAILED, reason=_failure_reason(scenario))
+        failed = replace(base, status=FAILED, reason=_failure_reason(scenario))
+        return _as_known_issue(failed, _failed_step(scenario), record)
     if abort is not None:
         return replace(base, status=ABORTED, reason=abort.reason, evidence=abort.report, phase=abort.phase)
     if ABORTED_TAG in tags:  # tagged by our functions but the record was not reachable
         return replace(base, status=ABORTED, reason=scenario.skip_reason)
     if status.name in ("passed", "pending_warn"):
-        return replace(base, status=PASSED, evidence=record.evidence.get(key))
+        passed = replace(base, status=PASSED, evidence=record.evidence.get(key))
+        issue = listing_issue(record.known_issues, passed.name)
+        if issue is None:
+            return passed
+        fixed = f"fixed? remove known issue {issue.id}: the scenario passed ({issue.description})"
+        return replace(
+            passed, status=FIXED if record.known_issues_strict else PASSED, reason=fixed, known_issue=issue
+        )
     if status.name == "skipped":
         return replace(base, status=SKIPPED, reason=scenario.skip_reason or "not selected")
     why = "not run: the run was stopped before it" if run_aborted else "not run"
     return replace(base, reason=why)
+
+
+def _as_known_issue(failed: ScenarioOutcome, step: Any | None, record: RunRecord) -> ScenarioOutcome:
+    """A failure the known-issues file lists, matched on scenario, failing step and message."""
+    if not record.known_issues or step is None:
+        return failed
+    message = "\n".join(
+        part
+        for part in (str(step.exception or ""), str(step.error_message or ""), failed.reason or "")
+        if part
+    )
+    issue = matching_issue(record.known_issues, failed.name, f"{step.keyword} {step.name}", message)
+    if issue is None:
+        return failed
+    reason = f"known issue {issue.id}: {issue.description}\nfailed as expected: {failed.reason}"
+    return replace(failed, status=KNOWN_ISSUE, reason=reason, known_issue=issue)
 
 
 def outcomes_from_features(

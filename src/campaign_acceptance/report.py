@@ -4,10 +4,13 @@ JSON status file keys (schema "campaign-acceptance/status/1"; keys are only ever
 - `schema`, `verdict` (PASSED | FAILED | SERVICE_FAILURE | CANNOT_TEST), `exit_code` (0-3), `reason`;
 - `started_at`, `finished_at` (ISO 8601 UTC or null), `duration_s`;
 - `settings`: name -> value, secrets redacted;
-- `counts`: scenarios by outcome (`passed`, `failed`, `aborted`, `skipped`, `untested`, `total`);
+- `counts`: scenarios by outcome (`passed`, `failed`, `aborted`, `skipped`, `untested`, `known_issue`,
+  `fixed`, `total`);
 - `scenarios`: list of {`key`, `feature`, `name`, `status`, `reason`, `tags`, `duration_s`, `phase`,
-  `evidence`}; `evidence` is a breaker report ({`reason`, `services`, `breakers`, `all_breakers`,
-  `paused_campaigns`, `detected_at`}) for aborted scenarios, else null;
+  `evidence`, `known_issue`}; `evidence` is a breaker report ({`reason`, `services`, `breakers`,
+  `all_breakers`, `paused_campaigns`, `detected_at`, `job_errors`, `rate_limited`}) for aborted scenarios,
+  else null; `known_issue` is {`id`, `description`, `link`} for a failure the known-issues file lists
+  (status `known_issue`) or a listed scenario that passed (status `fixed`, or `passed` when not strict);
 - `aborts`: the aborted scenarios only: {`key`, `feature`, `name`, `phase`, `reason`, `evidence`};
 - `campaigns`: {`total`, `counts` (status -> n), `items`: [{`id`, `name`, `status`, `status_message`,
   `total_records`}]};
@@ -167,6 +170,8 @@ _OUTCOME_WORDS = {
     "aborted": "aborted (service failure)",
     "skipped": "skipped",
     "untested": "not run",
+    "known_issue": "known issue (does not fail the verdict)",
+    "fixed": "FIXED? remove the known issue",
 }
 
 _CSS = """
@@ -180,6 +185,7 @@ table{border-collapse:collapse;width:100%;margin:.5rem 0} th,td{border:1px solid
 text-align:left;vertical-align:top;font-size:.92rem} th{background:#f6f8fa}
 .s-passed{color:#1f883d;font-weight:600} .s-failed{color:#cf222e;font-weight:600}
 .s-aborted{color:#9a6700;font-weight:600} .s-skipped,.s-untested{color:#666}
+.s-known_issue{color:#6e40c9;font-weight:600} .s-fixed{color:#cf222e;font-weight:600}
 pre{white-space:pre-wrap;margin:0;font-size:.85rem} .muted{color:#666;font-size:.9rem}
 .evidence{border:1px solid #e5c07b;border-radius:.4rem;padding:.6rem 1rem;margin:.8rem 0;background:#fffaf0}
 """

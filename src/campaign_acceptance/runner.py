@@ -18,8 +18,10 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from behave.exception import ConfigError
 from behave.reporter.junit import JUnitReporter
@@ -31,10 +33,13 @@ from campaign_acceptance.metrics import export as export_metrics
 from campaign_acceptance.outcome import (
     ABORTED_TAG,
     FAILED,
+    FIXED,
+    KNOWN_ISSUE,
     RunRecord,
     Verdict,
     decide_verdict,
     one_line,
+    outcome_of,
     outcomes_from_features,
     verdict_reason,
 )
@@ -45,9 +50,14 @@ from campaign_acceptance.settings import Settings, settings_from_behave
 
 class VerdictJUnitReporter(JUnitReporter):  # type: ignore[misc]
     """behave's JUnit reporter, plus the reason on `<skipped message="...">` (behave 1.3.3 writes an empty
-    `<skipped/>`), and `type="aborted"` for scenarios stopped by a service failure."""
+    `<skipped/>`), `type="aborted"` for scenarios stopped by a service failure, and known issues."""
+
+    record_source: Callable[[], RunRecord | None] | None = None  # set by VerdictRunner
 
     def _process_scenario(self, scenario: Any, report: Any) -> None:
+        self.process_scenario_with_known_issues(scenario, report)
+
+    def _process_scenario_plain(self, scenario: Any, report: Any) -> None:
         before = len(report.testcases)
         super()._process_scenario(scenario, report)
         if len(report.testcases) == before:
@@ -61,6 +71,33 @@ class VerdictJUnitReporter(JUnitReporter):  # type: ignore[misc]
         skipped.set("message", str(reason))
         if ABORTED_TAG in scenario.tags:
             skipped.set("type", "aborted")
+
+    def process_scenario_with_known_issues(self, scenario: Any, report: Any) -> None:
+        """A known issue is a skipped testcase saying so (like pytest's xfail); a listed scenario that
+        passed under the strict setting is a failure "fixed? remove known issue <id>"."""
+        before = len(report.testcases)
+        self._process_scenario_plain(scenario, report)
+        record = self.record_source() if self.record_source else None
+        if record is None or not record.known_issues or len(report.testcases) == before:
+            return
+        outcome = outcome_of(scenario, record)
+        case = report.testcases[-1]
+        if outcome.status == KNOWN_ISSUE:
+            for problem in [*case.findall("failure"), *case.findall("error")]:
+                if problem.tag == "failure":
+                    report.counts_failed -= 1
+                else:
+                    report.counts_errors -= 1
+                case.remove(problem)
+            report.counts_skipped += 1
+            case.set("status", "skipped")
+            skipped = ElementTree.Element("skipped", {"type": "known_issue", "message": outcome.reason or ""})
+            case.insert(0, skipped)
+        elif outcome.status == FIXED:
+            report.counts_failed += 1
+            case.set("status", "failed")
+            failure = ElementTree.Element("failure", {"type": "fixed", "message": outcome.reason or ""})
+            case.insert(0, failure)
 
 
 def record_of(context: Any) -> RunRecord | None:
@@ -82,6 +119,9 @@ class VerdictRunner(Runner):  # type: ignore[misc]
         config.reporters = [
             VerdictJUnitReporter(config) if type(r) is JUnitReporter else r for r in config.reporters
         ]
+        for reporter in config.reporters:
+            if isinstance(reporter, VerdictJUnitReporter):
+                reporter.record_source = lambda: record_of(self.context)
         self.abort_reason: str | None = None
         self.cannot_test_reason: str | None = None
         self.interrupted = False
@@ -164,7 +204,7 @@ class VerdictRunner(Runner):  # type: ignore[misc]
         run_aborted = bool(self.context is not None and self.aborted) or interrupted or bool(cannot_test)
         outcomes = outcomes_from_features(self.features, record, run_aborted=run_aborted)
         # behave's own verdict catches what no scenario shows (before_feature/after_all hook errors...).
-        unexplained = behave_failed and not any(o.status == FAILED for o in outcomes)
+        unexplained = behave_failed and not any(o.status in (FAILED, KNOWN_ISSUE) for o in outcomes)
         run_errors = 1 if unexplained and not interrupted and not cannot_test else 0
         verdict = decide_verdict(outcomes, cannot_test, interrupted=interrupted, run_errors=run_errors)
         reason = verdict_reason(
@@ -195,6 +235,8 @@ class VerdictRunner(Runner):  # type: ignore[misc]
         self._write(Path(record.reports_dir or "reports"), summary)
         if self.config.show_snippets and self.undefined_steps:
             print_undefined_step_snippets(self.undefined_steps, colored=self.config.has_colored_mode())
+        for line in known_issue_lines(outcomes):
+            print(line)
         print(verdict_line(verdict, reason), flush=True)
         return verdict
 
@@ -206,6 +248,19 @@ class VerdictRunner(Runner):  # type: ignore[misc]
             print(f"reports not written to {directory}: {error}")
             return
         print(f"reports: {status} {page}")
+
+
+def known_issue_lines(outcomes: list[Any]) -> list[str]:
+    """One console line per scenario a known issue concerns, before the verdict line."""
+    lines = []
+    for o in outcomes:
+        if o.known_issue is None:
+            continue
+        if o.status == KNOWN_ISSUE:
+            lines.append(f"known issue {o.known_issue.id}: {o.name}: {o.known_issue.description}")
+        else:
+            lines.append(f"fixed? remove known issue {o.known_issue.id}: {o.name} passed")
+    return lines
 
 
 def verdict_line(verdict: Verdict, reason: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable
 
 from hamcrest import (
     assert_that,
@@ -34,11 +33,9 @@ from campaign_acceptance.monitor import ApiDbSource, Monitor, RealClock, failure
 from campaign_acceptance.progress import ConsoleProgress, say
 from campaign_acceptance.world import CampaignUnderTest, GateDecision, Session, World
 
-# While a scenario needs campaigns to stay RUNNING, the sandbox's first provider holds each enrichment
-# back this long: no lead can reach a later service (or finish) before the scenario acts, which takes
-# well under a second after the campaigns are started.
-HOLD_ENRICHMENT_MS = 3000
-HOLD_SERVICE = "millionverifier"
+# A stretch this long with none of the run's earlier jobs processing and nothing changing means the rest
+# of its work waits for nobody (e.g. jobs a resume left PENDING): set-ups need not wait for it.
+SETTLED_QUIET_S = 1.0
 
 
 def _service(name: str) -> str:
@@ -83,6 +80,7 @@ def fresh_tenant(world: World) -> None:
         poll_interval_s=settings.poll_interval_s,
         max_interval_s=settings.poll_max_interval_s,
         progress=ConsoleProgress(enabled=settings.progress),
+        stall_s=settings.stall_s,
     )
 
 
@@ -146,17 +144,20 @@ def _remember_leads(world: World) -> None:
 def start_running_campaigns(world: World, campaigns: int, leads: int) -> None:
     """Campaigns that are still enriching when the scenario acts on them.
 
-    They are started all at once (the order of fetches does not matter here). Where fault control exists
-    (the sandbox) enrichment is held back until the scenario acts (see _release_hold); a real stack is slow
-    enough on its own, and the check below says so if it was not.
+    They are started all at once (the order of fetches does not matter here). Where the target can hold
+    enrichment back (fault control), it does until the scenario acts (see _release_hold); a real stack is
+    slow enough on its own, and the check below says so if it was not.
     """
-    faults = world.session.faults
-    if faults is not None:
-        # Work still queued from an earlier scenario (e.g. resumed campaigns) would be held back too and
-        # starve this scenario's lead fetches while its first campaign finishes: let it drain first.
-        _wait_until_no_job_is_waiting(world)
-        faults.set(HOLD_SERVICE, "slow", delay_ms=HOLD_ENRICHMENT_MS)
-        world.scenario.cleanups.append((f"heal {HOLD_SERVICE}", _release_hold_action(world)))
+    target = world.session.target
+    if target.can_hold:
+        # Work still running from an earlier scenario of this run (e.g. resumed campaigns) would be held
+        # back too and starve this scenario's lead fetches: let it settle first. Only the run's own
+        # campaigns count; other tenants' jobs are none of its business.
+        _monitor(world).wait_until_settled(
+            world.session.campaign_ids, world.session.settings.pause_deadline_s, SETTLED_QUIET_S
+        )
+        target.hold()
+        world.scenario.cleanups.append((f"heal {target.hold_service}", target.release))
     start_campaigns(world, campaigns, leads, mode="concurrent")
     observation = _monitor(world).observe_once(world.scenario.campaign_ids)
     statuses = {c.id: c.status for c in observation.campaigns.values()}
@@ -168,26 +169,9 @@ def start_running_campaigns(world: World, campaigns: int, leads: int) -> None:
     )
 
 
-def _wait_until_no_job_is_waiting(world: World) -> None:
-    client = world.session.client
-
-    def idle() -> bool:
-        counts = client.queue_status().get("job_counts", {})
-        return not counts.get("PENDING") and not counts.get("PROCESSING")
-
-    _monitor(world).wait_until(idle, world.session.settings.pause_deadline_s, "no job pending or processing")
-
-
-def _release_hold_action(world: World) -> Callable[[], object]:
-    faults = world.session.faults
-    assert faults is not None
-    return lambda: faults.set(HOLD_SERVICE, "ok")
-
-
 def _release_hold(world: World) -> None:
     """Once the scenario has acted, enrichment may run at full speed again (it is bounded either way)."""
-    if world.session.faults is not None:
-        _release_hold_action(world)()
+    world.session.target.release()
 
 
 def check_every_fetch_found_leads(world: World) -> None:
@@ -355,6 +339,7 @@ def operator_pauses_service(world: World, service: str) -> None:
 def operator_resumes_service(world: World, service: str) -> None:
     svc = _service(service)
     world.session.client.resume_service(svc)
+    _monitor(world).note_resume()
 
 
 def resume_service_and_check_every_breaker_closed(world: World, service: str) -> None:
@@ -414,6 +399,16 @@ def wait_until_campaigns_paused(world: World, service: str) -> None:
         )
 
 
+def wait_until_enrichment_stopped(world: World) -> None:
+    """While the service is paused, the run's enrichment work ends (finished or parked) and nothing new runs:
+    so the resume that follows has paused work to bring back."""
+    scenario = world.scenario
+    observation = _monitor(world).wait_for_work_stopped(
+        scenario.campaign_ids, world.session.settings.pause_deadline_s
+    )
+    scenario.last_observation = observation
+
+
 def check_pause_noticed_early(world: World) -> None:
     deadline = world.session.settings.pause_deadline_s
     waited = world.scenario.pause_wait_s
@@ -455,6 +450,7 @@ def heal_service_and_resume_campaigns(world: World, service: str) -> None:
     for campaign_id, campaign in _current_campaigns(world).items():
         if campaign["status"] == "PAUSED":
             session.client.resume_campaign(campaign_id)
+    _monitor(world).note_resume()
 
 
 def run_health_gate(world: World) -> None:

@@ -60,9 +60,11 @@ class Settings:
     fetch_deadline_s: float = 180.0
     enrichment_deadline_s: float = 600.0
     pause_deadline_s: float = 60.0
+    stall_s: float = 30.0
     poll_interval_s: float = 0.2
     poll_max_interval_s: float = 2.0
     health_gate: str = "abort"
+    rate_limit_trips: str = "service_failure"
     request_timeout_s: float = 10.0
     reports_dir: Path = Path("reports")
     sandbox_database_url: str | None = None
@@ -76,6 +78,8 @@ class Settings:
     health_monitoring: bool = False
     metrics_textfile: Path | None = None
     pushgateway_url: str | None = None
+    known_issues: Path | None = None  # the known-issues file to apply (none by default)
+    known_issues_strict: bool = True  # a listed scenario that passes fails the verdict ("fixed?")
 
     def redacted(self) -> dict[str, str]:
         """Every field as text, safe to print or write to a report (URL passwords become ``***``)."""
@@ -204,6 +208,7 @@ _OPTIONAL = frozenset(
         "leads",
         "metrics_textfile",
         "pushgateway_url",
+        "known_issues",
     }
 )
 _PARSERS: dict[str, Callable[[str], Any]] = {
@@ -219,9 +224,11 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "fetch_deadline_s": _positive_number,
     "enrichment_deadline_s": _positive_number,
     "pause_deadline_s": _positive_number,
+    "stall_s": _positive_number,
     "poll_interval_s": _positive_number,
     "poll_max_interval_s": _positive_number,
     "health_gate": _choice("abort", "warn"),
+    "rate_limit_trips": _choice("service_failure", "product_failure"),
     "request_timeout_s": _positive_number,
     "reports_dir": _path,
     "sandbox_database_url": _database_url,
@@ -232,6 +239,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "health_monitoring": _boolean,
     "metrics_textfile": _path,
     "pushgateway_url": _http_url,
+    "known_issues": _path,
+    "known_issues_strict": _boolean,
 }
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from campaign_acceptance.model import BreakerReport, Observation
     from campaign_acceptance.monitor import Monitor
     from campaign_acceptance.settings import Settings
+    from campaign_acceptance.target import Target
     from campaign_sandbox.server import SandboxServer
 
 
@@ -83,6 +84,7 @@ class Session:
     probe: DatabaseProbe | None
     faults: FaultControl | None
     user: TenantUser
+    target: Target
     sandbox: SandboxServer | None = None
     organization_ids: list[str] = field(default_factory=list)  # every organization the run created
     campaign_ids: list[str] = field(default_factory=list)  # every campaign the run created

@@ -219,10 +219,42 @@ def test_progress_counts_leads_fetch_status_and_enrich_jobs_exactly(probe: Datab
             enrich_failed=1,
             enrich_paused=1,
         ),
-        "c2": Progress("c2", leads=2, fetch_status="PROCESSING", enrich_total=1, enrich_paused=1),
+        # The latest fetch is PROCESSING: one job of c2 is being worked on.
+        "c2": Progress(
+            "c2", leads=2, fetch_status="PROCESSING", enrich_total=1, enrich_paused=1, jobs_processing=1
+        ),
         "c3": Progress("c3", leads=0, fetch_status=None),
     }
     assert probe.progress([]) == {}
+
+
+def test_progress_counts_pending_and_processing_jobs_of_the_campaign_only(db_url: str) -> None:
+    engine = sa.create_engine(engine_url(db_url))
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE jobs SET status = 'PENDING' WHERE id IN (2, 3, 11)"))
+        conn.execute(sa.text("UPDATE jobs SET status = 'PROCESSING' WHERE id = 4"))
+    engine.dispose()
+    probe = DatabaseProbe(db_url)
+    try:
+        progress = probe.progress(["c1"])["c1"]
+    finally:
+        probe.close()
+    assert (progress.jobs_pending, progress.jobs_processing) == (2, 1)  # job 11 is another run's
+
+
+def test_job_errors_are_grouped_by_status_and_text_for_the_given_campaigns_only(db_url: str) -> None:
+    engine = sa.create_engine(engine_url(db_url))
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE jobs SET error = 'Job paused: openai unavailable' WHERE id IN (5, 8)"))
+        conn.execute(sa.text("UPDATE jobs SET error = 'boom' WHERE id IN (4, 11)"))
+    engine.dispose()
+    probe = DatabaseProbe(db_url)
+    try:
+        rows = sorted(probe.job_errors(RUN))
+        assert probe.job_errors([]) == []
+    finally:
+        probe.close()
+    assert rows == [("FAILED", "boom", 1), ("PAUSED", "Job paused: openai unavailable", 2)]
 
 
 def test_progress_is_one_query(probe: DatabaseProbe) -> None:

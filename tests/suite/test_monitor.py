@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +18,7 @@ from campaign_acceptance.monitor import (
     breaker_report,
     failure_report,
     progress_from_jobs,
+    summarize_job_errors,
 )
 from campaign_acceptance.progress import ConsoleProgress, render_line
 
@@ -348,3 +351,197 @@ def test_failure_report_is_none_when_every_breaker_is_closed() -> None:
     report = failure_report(half_open)
     assert report is not None and report.services == ("openai",)
     assert "openai is half_open (2/5 failures)" in report.reason
+
+
+# --- the platform as built: breaker open with campaigns RUNNING, stalled resumes, settling, job errors ---
+
+
+def jobs(
+    statuses: dict[str, str],
+    brk: dict[str, BreakerState] | None = None,
+    **counts: tuple[int, int, int, int],
+) -> Observation:
+    """statuses: id -> campaign status; counts: id -> (leads, completed, paused, pending), none processing."""
+    campaigns = {
+        cid: CampaignSnapshot(cid, f"Campaign {cid}", st, total_records=10) for cid, st in statuses.items()
+    }
+    prog = {
+        cid: Progress(
+            cid,
+            leads=leads,
+            fetch_status="COMPLETED",
+            enrich_total=done + paused + pending,
+            enrich_completed=done,
+            enrich_paused=paused,
+            jobs_pending=pending,
+        )
+        for cid, (leads, done, paused, pending) in counts.items()
+    }
+    return Observation(at=0.0, breakers=brk or breakers(), campaigns=campaigns, progress=prog, requests=2)
+
+
+class Scripted(Script):
+    """A Script whose observations carry the time they were made (like Monitor.observe stamps them)."""
+
+    def __init__(self, clock: FakeClock, observations: Sequence[Observation], errors: list[Any]) -> None:
+        super().__init__(clock, observations)
+        self.errors = errors
+        self.error_reads = 0
+
+    def job_errors(self, campaign_ids: list[str]) -> list[Any]:
+        self.error_reads += 1
+        return self.errors
+
+
+def test_breaker_open_with_campaigns_still_running_fails_within_a_few_cycles_naming_everything() -> None:
+    tripped = breakers(openai="open")
+    tripped["openai"] = BreakerState(
+        "openai", "open", 5, 5, True, "2026-12-01T20:00:00", "circuit_breaker_open"
+    )
+    before = jobs({"a": "RUNNING", "b": "RUNNING"}, a=(10, 2, 0, 0), b=(10, 1, 0, 0))
+    after = jobs({"a": "RUNNING", "b": "RUNNING"}, brk=tripped, a=(10, 2, 4, 0), b=(10, 1, 3, 0))
+    clock = FakeClock()
+    errors = [("PAUSED", "Job paused: Required service openai unavailable", 7)]
+    source = Scripted(clock, [before, after], errors)
+    monitor = Monitor(source, clock, 0.2, 2.0)
+    with pytest.raises(AssertionError) as caught:
+        monitor.wait_for_pause(["a", "b"], 60, "openai")
+    text = str(caught.value)
+    assert not isinstance(caught.value, DeadlineExceeded)
+    waited = clock.t - 1000.0
+    assert waited < 5, f"took {waited:.1f}s of a 60 s deadline"
+    assert "breaker openai (open, 5/5 failures, paused_at 2026-12-01T20:00:00) opened" in text
+    assert "first seen 0.2s into the wait" in text
+    assert "stayed RUNNING" in text and "Campaign a (a), Campaign b (b)" in text
+    assert "7 of their jobs are PAUSED" in text
+    assert "PAUSED Job paused: Required service openai unavailable (7 jobs)" in text.splitlines()[2]
+
+
+def test_breaker_open_with_campaigns_pausing_soon_after_is_the_expected_pause() -> None:
+    tripped = breakers(openai="open")
+    running = jobs({"a": "RUNNING"}, brk=tripped, a=(10, 2, 1, 0))
+    paused = jobs({"a": "PAUSED"}, brk=tripped, a=(10, 2, 1, 0))
+    monitor, _, _ = make([running, paused])
+    report = monitor.wait_for_pause(["a"], 60, "openai")
+    assert [c.id for c in report.paused_campaigns] == ["a"]
+
+
+def test_resume_that_redispatches_nothing_is_reported_long_before_the_deadline() -> None:
+    stuck = jobs({"a": "RUNNING", "b": "RUNNING"}, a=(10, 3, 2, 5), b=(10, 4, 0, 6))
+    monitor, _, clock = make([stuck], stall_s=5.0)
+    monitor.note_resume()
+    with pytest.raises(AssertionError) as caught:
+        monitor.wait_for_enrichment(["a", "b"], 600)
+    first = str(caught.value).splitlines()[0]
+    assert re.fullmatch(
+        r"11 jobs PENDING for [56] s after resume, none processing; 2 jobs still PAUSED", first
+    ), first
+    assert 5 <= clock.t - 1000.0 < 10
+
+
+def test_jobs_resume_did_not_find_are_reported_as_still_paused() -> None:
+    stuck = jobs({"a": "RUNNING"}, a=(10, 3, 7, 0))
+    monitor, _, _ = make([stuck], stall_s=5.0)
+    monitor.note_resume()
+    with pytest.raises(AssertionError) as caught:
+        monitor.wait_for_enrichment(["a"], 600)
+    first = str(caught.value).splitlines()[0]
+    assert re.fullmatch(
+        r"7 jobs still PAUSED for [56] s after resume, none processing \(7 leads not enriched\)", first
+    )
+
+
+def test_work_stops_once_every_lead_has_a_finished_or_parked_job() -> None:
+    moving = Observation(
+        0.0, breakers(openai="open"), {}, {"a": Progress("a", 10, "COMPLETED", 8, 4, 0, 4, 0, 2)}
+    )
+    waiting = Observation(0.0, breakers(openai="open"), {}, {"a": Progress("a", 10, "COMPLETED", 8, 4, 0, 4)})
+    stopped = Observation(
+        0.0, breakers(openai="open"), {}, {"a": Progress("a", 10, "COMPLETED", 10, 4, 0, 6)}
+    )
+    monitor, source, _ = make([moving, waiting, stopped])
+    assert monitor.wait_for_work_stopped(["a"], 60).progress == stopped.progress
+    assert source.calls == 3
+
+
+def test_enrichment_that_keeps_moving_is_not_a_stall() -> None:
+    steps = [jobs({"a": "RUNNING"}, a=(10, done, 0, 10 - done)) for done in range(0, 11)]
+    monitor, _, _ = make(steps, stall_s=1.0, poll=0.5, cap=0.5)
+    assert monitor.wait_for_enrichment(["a"], 600).progress["a"].enrich_completed == 10
+
+
+def test_without_a_stall_limit_only_the_deadline_ends_a_stuck_enrichment() -> None:
+    stuck = jobs({"a": "RUNNING"}, a=(10, 3, 0, 7))
+    monitor, _, _ = make([stuck])
+    with pytest.raises(DeadlineExceeded):
+        monitor.wait_for_enrichment(["a"], 30)
+
+
+def test_settling_waits_only_while_the_runs_own_jobs_are_processing() -> None:
+    busy = Observation(
+        0.0, breakers(), {}, {"old": Progress("old", leads=5, jobs_processing=2, jobs_pending=3)}
+    )
+    idle = Observation(0.0, breakers(), {}, {"old": Progress("old", leads=5, enrich_completed=5)})
+    monitor, source, _ = make([busy, busy, idle])
+    monitor.wait_until_settled(["old"], 60, quiet_s=1.0)
+    assert source.calls == 3
+
+
+def test_settling_accepts_jobs_left_pending_with_nothing_processing_after_the_quiet_time() -> None:
+    stuck = Observation(0.0, breakers(), {}, {"old": Progress("old", leads=5, jobs_pending=5)})
+    monitor, _, clock = make([stuck])
+    monitor.wait_until_settled(["old"], 60, quiet_s=1.0)
+    assert 1.0 <= clock.t - 1000.0 < 3.0
+
+
+def test_settling_with_no_earlier_campaign_reads_nothing() -> None:
+    monitor, source, _ = make([RUNNING])
+    monitor.wait_until_settled([], 60, quiet_s=1.0)
+    assert source.calls == 0
+
+
+def test_a_service_failure_report_carries_the_distinct_job_errors() -> None:
+    tripped = jobs({"a": "RUNNING"}, brk=breakers(openai="open"), a=(10, 2, 3, 0))
+    clock = FakeClock()
+    limit = "Rate limit exceeded for OpenAI API. Remaining requests: 0. Try again in 60 seconds."
+    errors = [
+        ("PAUSED", "Job paused: Required service openai unavailable", 3),
+        ("COMPLETED", json.dumps({"email_copy": limit, "instantly": None}), 4),
+        ("COMPLETED", None, 2),
+        ("COMPLETED", json.dumps({"instantly": "Skipping lead 0c9fd1c3-e52f-4bfa-8ab6-990bab998ed0"}), 1),
+        ("COMPLETED", json.dumps({"instantly": "Skipping lead 3c1acc1c-24b9-4b07-a8eb-123b780df7c0"}), 1),
+    ]
+    source = Scripted(clock, [tripped], errors)
+    monitor = Monitor(source, clock, 0.2, 2.0)
+    with pytest.raises(ServiceFailure) as caught:
+        monitor.wait_for_enrichment(["a"], 600)
+    report = caught.value.report
+    assert report.job_errors == (
+        "PAUSED Job paused: Required service openai unavailable (3 jobs)",
+        f"COMPLETED email_copy: {limit} (4 jobs)",
+        "COMPLETED instantly: Skipping lead <id> (2 jobs)",
+    )
+    assert report.rate_limited
+    assert "opened by the platform's own rate limiter, not a third-party failure" in report.reason
+    assert "Rate limit exceeded for OpenAI API" in report.reason
+    assert "errors of the run's paused or failed jobs:" in report.render_text()
+    assert report.to_dict()["job_errors"] == list(report.job_errors)
+
+
+def test_a_third_party_failure_is_not_called_a_rate_limit() -> None:
+    report = breaker_report(
+        breakers(openai="open"), job_errors=("PAUSED Paused due to openai service failure: boom (3 jobs)",)
+    )
+    assert not report.rate_limited
+    assert "rate limiter" not in report.reason
+    assert report.reason.endswith("job errors: PAUSED Paused due to openai service failure: boom (3 jobs)")
+
+
+def test_job_errors_without_a_probe_come_from_the_jobs_endpoint() -> None:
+    class Client:
+        def list_jobs(self, campaign_id: str) -> list[dict[str, Any]]:
+            return [{"status": "PAUSED", "error": "x"}, {"status": "COMPLETED", "error": None}]
+
+    source = ApiDbSource(Client(), None, "org")  # type: ignore[arg-type]
+    assert source.job_errors(["a", "b"]) == [("PAUSED", "x", 1), ("PAUSED", "x", 1)]
+    assert summarize_job_errors(source.job_errors(["a", "b"])) == ("PAUSED x (2 jobs)",)

@@ -10,6 +10,7 @@ from behave.parser import parse_feature
 
 from campaign_acceptance.errors import ServiceFailure
 from campaign_acceptance.model import BreakerReport, BreakerState, CampaignSnapshot
+from campaign_acceptance.monitor import breaker_report
 from campaign_acceptance.outcome import (
     ABORTED,
     FAILED,
@@ -146,6 +147,54 @@ def test_in_flight_abort_turns_the_error_into_a_skip() -> None:
     assert record.aborts[scenario_key(scenario)].phase == "in-flight"
 
 
+RATE_LIMITED = breaker_report(
+    {"openai": OPENAI_OPEN},
+    job_errors=("COMPLETED email_copy: Rate limit exceeded for OpenAI API. Remaining requests: 0. (5 jobs)",),
+)
+
+
+def _raised_in_step(report: BreakerReport) -> tuple[Any, Any]:
+    scenario = feature().scenarios[0]
+    scenario.steps[0].status = Status.passed
+    step = scenario.steps[1]
+    step.status = Status.error
+    try:
+        raise ServiceFailure(report)
+    except ServiceFailure as exc:
+        step.store_exception_context(exc)
+    return scenario, step
+
+
+def test_a_trip_by_the_platforms_own_rate_limiter_is_named_as_such() -> None:
+    scenario, step = _raised_in_step(RATE_LIMITED)
+    record = RunRecord()
+    assert on_step_done(scenario, step, record) is True
+    assert "ABORTED - the platform's own rate limiter opened a breaker" in step.error_message
+    assert "a third-party service failed" not in step.error_message
+    outcome = outcome_of(scenario, record)
+    assert outcome.status == ABORTED
+    reason = verdict_reason(Verdict.SERVICE_FAILURE, [outcome])
+    assert reason.startswith("Stopped by the platform's own rate limiter: openai breaker open")
+    assert "third-party" not in reason
+
+
+def test_a_rate_limiter_trip_can_count_as_a_product_failure() -> None:
+    scenario, step = _raised_in_step(RATE_LIMITED)
+    record = RunRecord()
+    assert on_step_done(scenario, step, record, rate_limit_fails=True) is False
+    assert step.status == Status.failed and record.aborts == {}
+    outcome = outcome_of(scenario, record)
+    assert outcome.status == FAILED
+    assert outcome.reason is not None and "the platform's own rate limiter opened a breaker" in outcome.reason
+    assert decide_verdict([outcome]) is Verdict.FAILED
+
+
+def test_a_third_party_trip_stays_a_service_failure_whatever_the_rate_limit_setting() -> None:
+    scenario, step = _raised_in_step(REPORT)
+    assert on_step_done(scenario, step, RunRecord(), rate_limit_fails=True) is True
+    assert "a third-party service failed" in step.error_message
+
+
 def test_other_errors_are_left_alone() -> None:
     scenario = feature().scenarios[0]
     step = scenario.steps[0]
@@ -185,3 +234,19 @@ def test_a_passed_scenario_carries_the_evidence_of_a_pause_it_provoked() -> None
     record.evidence[scenario_key(scenario)] = REPORT
     out = outcome_of(scenario, record)
     assert (out.status, out.evidence) == ("passed", REPORT)
+
+
+def test_the_health_gate_says_why_from_the_runs_earlier_job_errors_only_when_it_aborts() -> None:
+    reads: list[int] = []
+
+    def errors() -> tuple[str, ...]:
+        reads.append(1)
+        return ("COMPLETED email_copy: Rate limit exceeded for OpenAI API. Remaining requests: 0. (5 jobs)",)
+
+    closed = {"openai": BreakerState("openai", "closed")}
+    assert apply_health_gate(feature().scenarios[0], closed, "abort", RunRecord(), errors) is None
+    assert reads == []  # nothing read while every breaker is closed
+    record = RunRecord()
+    report = apply_health_gate(feature().scenarios[0], {"openai": OPENAI_OPEN}, "abort", record, errors)
+    assert report is not None and report.rate_limited and reads == [1]
+    assert "the platform's own rate limiter" in next(iter(record.aborts.values())).reason

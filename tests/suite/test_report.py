@@ -85,7 +85,16 @@ def test_status_json_has_the_documented_keys(tmp_path: Path) -> None:
     ]
     assert data["schema"] == SCHEMA
     assert (data["verdict"], data["exit_code"], data["duration_s"]) == ("SERVICE_FAILURE", 2, 42.5)
-    assert data["counts"] == {"passed": 1, "failed": 0, "aborted": 1, "skipped": 0, "untested": 0, "total": 2}
+    assert data["counts"] == {
+        "passed": 1,
+        "failed": 0,
+        "aborted": 1,
+        "skipped": 0,
+        "untested": 0,
+        "known_issue": 0,
+        "fixed": 0,
+        "total": 2,
+    }
     aborted = data["scenarios"][1]
     assert set(aborted) == {
         "key",
@@ -97,6 +106,7 @@ def test_status_json_has_the_documented_keys(tmp_path: Path) -> None:
         "duration_s",
         "phase",
         "evidence",
+        "known_issue",
     }
     assert aborted["evidence"]["services"] == ["openai"]
     assert aborted["evidence"]["breakers"][0]["failure_count"] == 5

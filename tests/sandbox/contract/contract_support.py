@@ -24,7 +24,6 @@ SECRET_KEY = "contract-tests-secret-key-0123456789abcdef"
 VALIDATION_KEYS = frozenset({"type", "loc", "msg", "input", "ctx", "url"})
 
 
-
 @dataclass
 class Api:
     """Requests against one sandbox; paths are relative to ``/api/v1`` unless they start with ``//``.
