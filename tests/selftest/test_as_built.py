@@ -76,7 +76,8 @@ def check_as_built_failures(result: BehaveResult, reason_of: dict[str, str]) -> 
     assert "every lead of every campaign is enriched" in reason_of[OPERATOR]
     assert operator["duration_s"] < STALL_BOUND_S, figures(result)
     # Independence: every other scenario, including the ones after the stuck resume, has its own verdict.
-    others = {n: s["status"] for n, s in by_name.items() if n not in KNOWN}
+    # (The @capacity scenario is not in the default selection: listed as skipped, it has no verdict.)
+    others = {n: s["status"] for n, s in by_name.items() if n not in KNOWN and "capacity" not in s["tags"]}
     assert others == dict.fromkeys([GATE, QUICK, STANDARD, PAUSED_BY_OPERATOR], "passed"), figures(result)
 
 
