@@ -608,13 +608,9 @@ class Monitor:
         if pending:
             still = f"; {paused} jobs still PAUSED" if paused else ""
             return f"{pending} jobs PENDING for {stalled_s:.0f} s{after}, none processing{still}"
-        if paused:
-            return (
-                f"{paused} jobs still PAUSED for {stalled_s:.0f} s{after}, none processing "
-                f"({missing} leads not enriched)"
-            )
         return (
-            f"nothing processing for {stalled_s:.0f} s{after}: {missing} leads not enriched, no job waiting"
+            f"{paused} jobs still PAUSED for {stalled_s:.0f} s{after}, none processing "
+            f"({missing} leads not enriched)"
         )
 
     def _stayed_running_text(
@@ -703,7 +699,8 @@ class Monitor:
 
 
 class _StallWatch:
-    """How long the campaigns' jobs have shown nothing processing and no change (None: not that long)."""
+    """How long the campaigns' jobs have shown parked work (PENDING or PAUSED), nothing processing and no
+    change (None: not that long)."""
 
     def __init__(self, clock: Clock, limit_s: float | None) -> None:
         self.clock = clock
@@ -720,6 +717,11 @@ class _StallWatch:
         progress = [p for cid in ids if (p := obs.progress.get(cid)) is not None]
         if not progress or any(p.jobs_processing for p in progress):
             self.reset()  # no job information (no database, service failure) or work is moving
+            return None
+        if not any(p.jobs_pending or p.enrich_paused for p in progress):
+            # Only parked work can be stuck: leads without a job may just wait for a worker busy with
+            # other tenants' tasks (the platform creates the job when a worker takes the task).
+            self.reset()
             return None
         shape = tuple(
             (p.campaign_id, p.leads, p.fetch_status, p.enrich_completed, p.enrich_paused, p.jobs_pending)

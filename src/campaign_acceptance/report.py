@@ -237,6 +237,9 @@ def _evidence(o: ScenarioOutcome) -> str:
                 "<p>Paused campaigns:</p><table><tr><th>campaign</th><th>id</th><th>status</th>"
                 f"<th>message</th></tr>{items}</table>"
             )
+        if report.job_errors:
+            errors = "".join(f"<li><code>{_e(text)}</code></li>" for text in report.job_errors)
+            parts.append(f"<p>Errors of the run's paused or failed jobs:</p><ul>{errors}</ul>")
     parts.append("</div>")
     return "".join(parts)
 

@@ -41,6 +41,7 @@ from campaign_acceptance.outcome import (
     one_line,
     outcome_of,
     outcomes_from_features,
+    scenario_key,
     verdict_reason,
 )
 from campaign_acceptance.report import RunSummary, summary_campaigns, write_reports
@@ -71,6 +72,10 @@ class VerdictJUnitReporter(JUnitReporter):  # type: ignore[misc]
         skipped.set("message", str(reason))
         if ABORTED_TAG in scenario.tags:
             skipped.set("type", "aborted")
+            record = self.record_source() if self.record_source else None
+            abort = record.aborts.get(scenario_key(scenario)) if record else None
+            if abort is not None:  # the whole evidence, job errors included, for people reading the XML
+                skipped.text = abort.report.render_text()
 
     def process_scenario_with_known_issues(self, scenario: Any, report: Any) -> None:
         """A known issue is a skipped testcase saying so (like pytest's xfail); a listed scenario that

@@ -151,7 +151,8 @@ class Profile:
     trip_pauses_campaigns: bool
     # Resume and a breaker closing re-enqueue paused work (as built: nothing is re-dispatched, quirk 15).
     resume_redispatches: bool
-    # Work of a PAUSED campaign waits (as built: it runs on and the fetch un-pauses, §4.3, quirk 14).
+    # Work of a PAUSED campaign waits (as built: it runs on and the fetch un-pauses, quirk 14; the fetch
+    # checks neither its job's nor its campaign's status, and one that saved no lead queues nothing, §4.3).
     paused_campaign_work_waits: bool
     # A provider failure pauses the job (as built: the job ends COMPLETED with step errors, §4.4).
     step_failure_pauses_job: bool

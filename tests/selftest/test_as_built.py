@@ -107,6 +107,8 @@ def test_as_built_with_published_limits_the_happy_path_aborts_naming_the_rate_li
         assert any("Rate limit exceeded for OpenAI API" in e for e in scenario["evidence"]["job_errors"])
     junit = [c.find("skipped") for c in result.junit_testcases() if c.get("name") in (QUICK, STANDARD)]
     assert any(s is not None and "own rate limiter" in str(s.get("message")) for s in junit)
+    # The JUnit text carries the whole breaker report, the job errors included.
+    assert any(s is not None and "errors of the run's paused or failed jobs" in (s.text or "") for s in junit)
     assert "Rate limit exceeded for OpenAI API" in result.html
     assert lines_with(result.stderr, "opened by the platform's own rate limiter"), result.describe()
     assert result.duration_s < 60, result.describe()

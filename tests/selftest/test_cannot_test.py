@@ -55,8 +55,10 @@ def test_unreachable_target_gives_exit_3_within_seconds_with_one_line(tmp_path: 
         ({"scale": "abc"}, {}, "scale"),
         ({"nonsense": "1"}, {}, "nonsense"),
         ({}, {"CAMPAIGN_SUITE_HEALTH_GATE": "maybe"}, "health_gate"),
+        ({"sandbox_profile": "as_built"}, {}, "sandbox_profile"),
+        ({"sandbox_profile": "intended", "sandbox_rate_limits": "x10"}, {}, "sandbox_rate_limits"),
     ],
-    ids=["bad-scale", "unknown-setting", "bad-env-health-gate"],
+    ids=["bad-scale", "unknown-setting", "bad-env-health-gate", "bad-profile", "limits-on-intended"],
 )
 def test_invalid_configuration_gives_exit_3_with_one_clear_line(
     tmp_path: Path, defines: dict[str, str], env: dict[str, str], named: str

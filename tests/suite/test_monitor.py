@@ -464,6 +464,13 @@ def test_work_stops_once_every_lead_has_a_finished_or_parked_job() -> None:
     assert source.calls == 3
 
 
+def test_leads_without_any_job_are_not_a_stall_they_may_wait_for_a_busy_worker() -> None:
+    waiting = jobs({"a": "RUNNING"}, a=(10, 3, 0, 0))
+    monitor, _, _ = make([waiting], stall_s=1.0)
+    with pytest.raises(DeadlineExceeded):
+        monitor.wait_for_enrichment(["a"], 20)
+
+
 def test_enrichment_that_keeps_moving_is_not_a_stall() -> None:
     steps = [jobs({"a": "RUNNING"}, a=(10, done, 0, 10 - done)) for done in range(0, 11)]
     monitor, _, _ = make(steps, stall_s=1.0, poll=0.5, cap=0.5)

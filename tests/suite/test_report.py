@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -198,3 +199,13 @@ def test_capacity_figures_reach_the_status_file_and_the_page(tmp_path: Path) -> 
     assert data["breakers"] == {"at_start": [], "at_end": []}
     no_figures = render_html(RunSummary(verdict=Verdict.PASSED, reason="ok"))
     assert "<h2>Capacity</h2>" not in no_figures
+
+
+def test_html_lists_the_job_errors_that_say_why_the_breaker_opened() -> None:
+    report = dataclasses.replace(REPORT, job_errors=("PAUSED Job paused: <openai> unavailable (3 jobs)",))
+    base = summary()
+    base.scenarios[1] = dataclasses.replace(base.scenarios[1], evidence=report)
+    page = render_html(base)
+    assert "Errors of the run's paused or failed jobs" in page
+    assert "PAUSED Job paused: &lt;openai&gt; unavailable (3 jobs)" in page
+    assert "Errors of the run's paused or failed jobs" not in render_html(summary())

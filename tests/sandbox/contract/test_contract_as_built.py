@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from contract_support import OPEN_REASON, Api, describe, start_sandbox
+from sqlalchemy import bindparam, create_engine, text
 
 from polling import wait_until
 
@@ -246,6 +247,46 @@ def test_a_manual_pause_pauses_campaigns_and_resume_dispatches_nothing(
     assert _by_status(sandbox.api.jobs(campaign_id)) == after
 
 
+@pytest.mark.postgres
+def test_the_rate_limit_trip_on_postgresql(as_built: Callable[..., AsBuilt], pg_url: str) -> None:
+    """The same trip on the platform's database (shared with other tests: only this test's rows are read)."""
+    sandbox = as_built(database_url=pg_url)
+    campaigns: list[str] = []
+    try:
+        campaigns += [sandbox.start(total=5, name=f"pg {i}") for i in range(3)]
+        sandbox.settled()
+        assert sandbox.status()["circuit_breakers"]["openai"]["circuit_state"] == "open"
+        for cid in campaigns:
+            enrich = _by_status(sandbox.api.jobs(cid))
+            done = len(enrich.get("COMPLETED", [])) + len(enrich.get("PAUSED", []))
+            assert done == len(sandbox.api.leads(cid))
+            assert sandbox.api.campaign(cid)["status"] == "RUNNING"
+        errors = {j["error"] for cid in campaigns for j in sandbox.api.jobs(cid) if j["error"]}
+        assert any(OPENAI_RATE_LIMITED in e for e in errors), errors
+    finally:
+        # Campaigns RUNNING for ever would be paused by a later test's trip on the same database.
+        _delete_campaigns(sandbox.server.database_url, campaigns)
+
+
+def _delete_campaigns(database_url: str, campaign_ids: list[str]) -> None:
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            for table in ("jobs", "leads"):
+                conn.execute(
+                    text(f"DELETE FROM {table} WHERE campaign_id IN :ids").bindparams(
+                        bindparam("ids", expanding=True)
+                    ),
+                    {"ids": campaign_ids},
+                )
+            conn.execute(
+                text("DELETE FROM campaigns WHERE id IN :ids").bindparams(bindparam("ids", expanding=True)),
+                {"ids": campaign_ids},
+            )
+    finally:
+        engine.dispose()
+
+
 # --- §4.3, §10 #14 #16 #26: pausing does not stop work ----------------------------------------------------
 
 
@@ -403,6 +444,34 @@ def test_a_tripped_breaker_closes_by_itself_after_half_open_and_three_successes(
     # Closing re-dispatched nothing (quirk 23): the trip's campaign is RUNNING, its paused jobs still PAUSED.
     assert sandbox.api.campaign(tripped)["status"] == "RUNNING"
     assert stuck and _by_status(sandbox.api.jobs(tripped)).get("PAUSED", []) == stuck
+
+
+def test_after_a_rate_limit_trip_the_breaker_closes_by_itself_and_the_paused_jobs_never_run(
+    as_built: Callable[..., AsBuilt],
+) -> None:
+    """§5.1, §7 with fast numbers: lock-out and recovery both end after a quiet period (60 s as built)."""
+    sandbox = as_built(rate_limits="off,openai=15/1", breaker_recovery_timeout_s=1.0, workers=1)
+    tripped = [sandbox.start(total=5, name=f"trip {i}") for i in range(3)]
+    sandbox.settled()
+    assert sandbox.status()["circuit_breakers"]["openai"]["circuit_state"] == "open"
+    paused = {j["id"] for cid in tripped for j in _by_status(sandbox.api.jobs(cid)).get("PAUSED", [])}
+    assert paused
+
+    def half_open() -> bool:
+        return bool(sandbox.status()["circuit_breakers"]["openai"]["circuit_state"] == "half_open")
+
+    wait_until(half_open, timeout_s=10, what="openai half_open after the recovery time")
+    later = sandbox.start(total=5, name="after recovery")
+    sandbox.settled()
+    breaker = sandbox.status()["circuit_breakers"]["openai"]
+    assert (breaker["circuit_state"], breaker["queue_paused"]) == ("closed", False), breaker
+    later_jobs = sandbox.api.jobs(later)
+    assert all(json.loads(j["result"])["email_copy_success"] for j in later_jobs[1:]), describe_jobs(
+        later_jobs
+    )
+    still = {j["id"] for cid in tripped for j in _by_status(sandbox.api.jobs(cid)).get("PAUSED", [])}
+    assert still == paused  # nothing ran them, and nothing will: the pool is idle
+    assert all(sandbox.api.campaign(cid)["status"] == "RUNNING" for cid in tripped)
 
 
 def test_a_manual_pause_lasts_until_a_read_and_its_pause_info_outlives_the_state(
