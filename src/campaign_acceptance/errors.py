@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from campaign_acceptance.model import BreakerReport
@@ -54,5 +54,14 @@ class ServiceFailure(SuiteError):
         super().__init__(report.summary())
 
 
-class DeadlineExceeded(AssertionError):
+class ProgressFailure(AssertionError):
+    """A wait saw the product fail (a campaign or job FAILED, nothing fetched): the message has the progress
+    as text; ``details`` keeps the same tables as data so the HTML report can show them as tables."""
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+class DeadlineExceeded(ProgressFailure):
     """A bounded wait ran out with no service failure: a product failure, with progress in the message."""

@@ -39,7 +39,12 @@ from campaign_acceptance.outcome import (
     scenario_key,
 )
 from campaign_acceptance.progress import say
-from campaign_acceptance.settings import Settings, reports_dir_from_behave, settings_from_behave
+from campaign_acceptance.settings import (
+    Settings,
+    redact_url,
+    reports_dir_from_behave,
+    settings_from_behave,
+)
 from campaign_acceptance.target import Target
 from campaign_acceptance.world import ScenarioState, Session, TenantUser, World, world_of
 from campaign_sandbox.core.config import SandboxSettings
@@ -68,6 +73,7 @@ def start_run(context: Any) -> None:
         record.known_issues_strict = settings.known_issues_strict
         world.session_ = open_session(settings)
         record.breakers_at_start = _breakers_or_none(world.session_.client)
+        record.target = describe_target(world.session_)
     except CannotTestError as error:
         if not record.settings:  # the settings themselves are invalid: still write where CI looks
             record.reports_dir = str(reports_dir_from_behave(context.config, os.environ))
@@ -170,6 +176,52 @@ def _sign_up(client: PlatformClient, run_id: str) -> TenantUser:
     return TenantUser(email=email, user_id=str(user["id"]), password=password)
 
 
+_DATABASE_KINDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def _database_kind(url: str | None) -> str:
+    if not url:
+        return "no database"
+    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
+    return _DATABASE_KINDS.get(scheme, scheme)
+
+
+def platform_version(client: PlatformClient) -> str | None:
+    """'<title> <version>' from the target's OpenAPI document, if it serves one (it needs the token)."""
+    try:
+        response = client.request("GET", "openapi.json")
+        info = response.json().get("info", {}) if response.status_code == 200 else {}
+    except (ApiError, ValueError, AttributeError):
+        return None
+    title, version = str(info.get("title") or "").strip(), str(info.get("version") or "").strip()
+    return f"{title} {version}".strip() or None
+
+
+def describe_target(session: Session) -> dict[str, str]:
+    """What the run tests, in words for the reports: 'embedded sandbox, profile intended, SQLite' or the
+    API URL (password hidden) with its database kind; the platform's version where its OpenAPI tells it."""
+    settings = session.settings
+    if session.sandbox is not None:
+        profile = session.sandbox.settings.profile.value
+        database = _database_kind(session.sandbox.database_url)
+        description = f"embedded sandbox, profile {profile}, {database}"
+        api_url = redact_url(session.sandbox.url)
+    else:
+        api_url = redact_url(settings.api_url or "")
+        database = _database_kind(settings.database_url) if session.probe is not None else "no database"
+        description = f"{api_url}, {database}"
+    target = {
+        "description": description,
+        "api_url": api_url,
+        "database": database,
+        "fault_control": "yes" if session.faults is not None else "no",
+    }
+    version = platform_version(session.client)
+    if version:
+        target["platform"] = version
+    return target
+
+
 # --- scenarios -----------------------------------------------------------------------------------------
 
 CAPABILITIES = {
@@ -219,6 +271,9 @@ def end_scenario(context: Any, scenario: Any) -> None:
     state.cleanups.clear()
     if state.report is not None:
         world.record.evidence[scenario_key(scenario)] = state.report
+    chart = state.monitor.chart() if state.monitor is not None else None
+    if chart is not None:
+        world.record.timelines[scenario_key(scenario)] = chart
     if session is not None and state.organization_id is not None:
         try:
             listed = session.client.list_campaigns(state.organization_id)

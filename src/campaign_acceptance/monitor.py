@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
-from campaign_acceptance.errors import DeadlineExceeded, ServiceFailure, SuiteError
+from campaign_acceptance.errors import DeadlineExceeded, ProgressFailure, ServiceFailure, SuiteError
 from campaign_acceptance.model import (
     RATE_LIMIT_TEXT,
     BreakerReport,
@@ -47,6 +47,14 @@ _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b")
 MAX_ERROR_TEXT = 300
 
 TimelineEntry = tuple[float, str, str | None]
+# Kinds of marked moments in the report's picture.
+MARKERS = ("breaker-opened", "pause-noticed", "resumed", "deadline")
+MAX_MARKERS = 50
+
+
+def _table_phase(phase: str) -> str:
+    # The pause wait's deadline shows enrichment progress (what the campaigns were doing meanwhile).
+    return "fetch" if phase == "fetch" else "enrichment"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -351,6 +359,12 @@ class Monitor:
         self.requests = 0
         self.last: Observation | None = None
         self.sleeps: list[float] = []  # every interval slept, for the benchmark and the tests
+        # The report's picture: one sample per cycle (at, {id: (enriched, expected)}, {service: state not
+        # closed}), campaign names, and marked moments (at, kind, label).
+        self.samples: list[tuple[float, dict[str, tuple[int, int]], dict[str, str]]] = []
+        self.names: dict[str, str] = {}
+        self.markers: list[tuple[float, str, str]] = []
+        self._not_closed: set[str] = set()
 
     # -- one cycle -------------------------------------------------------------------------------------------
     def observe(
@@ -367,6 +381,7 @@ class Monitor:
             entries = self.timeline.setdefault(cid, [])
             if not entries or entries[-1][1:] != (snap.status, snap.status_message):
                 entries.append((at, snap.status, snap.status_message))
+        self._sample(obs, at)
         self.last = obs
         if self.progress is not None:
             self.progress.update(phase, obs)
@@ -400,7 +415,10 @@ class Monitor:
             previous = signature
             remaining = deadline - self.clock.now()
             if remaining <= 0:
-                raise DeadlineExceeded(on_deadline(obs, self.clock.now() - start))
+                self.mark("deadline", f"{phase} deadline ({deadline_s:g} s)", deadline - self.origin)
+                raise DeadlineExceeded(
+                    on_deadline(obs, self.clock.now() - start), self.state_tables(obs, _table_phase(phase))
+                )
             pause = min(interval, remaining)  # never sleep past the deadline; look once more at it
             if self.notice_within_s is not None:
                 pause = min(pause, max(self.poll_interval_s, self.notice_within_s - cycle_cost))
@@ -424,6 +442,7 @@ class Monitor:
                 return
             remaining = deadline - self.clock.now()
             if remaining <= 0:
+                self.mark("deadline", f"deadline: {describe} ({deadline_s:g} s)", deadline - self.origin)
                 raise DeadlineExceeded(
                     f"{describe}: not reached within {deadline_s:.1f}s "
                     f"(waited {self.clock.now() - start:.1f}s)"
@@ -451,8 +470,11 @@ class Monitor:
 
     # -- the waits -------------------------------------------------------------------------------------------
     def _raise_on_service_failure(self, obs: Observation, campaign_ids: Sequence[str] = ()) -> None:
-        if obs.paused_campaigns() or obs.open_breakers():
-            raise ServiceFailure(self.report(obs, campaign_ids))
+        paused = obs.paused_campaigns()
+        if paused or obs.open_breakers():
+            report = self.report(obs, campaign_ids)
+            self.mark("pause-noticed", "service failure noticed" + (": campaigns paused" if paused else ""))
+            raise ServiceFailure(report)
 
     def wait_for_fetch(self, campaign_ids: Sequence[str], deadline_s: float) -> Observation:
         """Every campaign's FETCH_LEADS job COMPLETED."""
@@ -467,8 +489,9 @@ class Monitor:
                 if (p := obs.progress.get(cid)) is not None and p.fetch_status == "FAILED"
             ]
             if problems:
-                raise AssertionError(
-                    "fetch failed: " + "; ".join(problems) + "\n" + self.render_state(obs, "fetch")
+                tables = self.state_tables(obs, "fetch")
+                raise ProgressFailure(
+                    "fetch failed: " + "; ".join(problems) + "\n" + render_state_text(tables), tables
                 )
             done = all(
                 (p := obs.progress.get(cid)) is not None and p.fetch_status == "COMPLETED" for cid in ids
@@ -497,13 +520,15 @@ class Monitor:
                     # Enrichment can never finish with nothing to enrich: say so now, not at the deadline.
                     problems.append(f"{self._name(obs, cid)} fetched 0 leads")
             if problems:
-                raise AssertionError(
-                    "enrichment failed: " + "; ".join(problems) + "\n" + self.render_state(obs, "enrichment")
+                tables = self.state_tables(obs, "enrichment")
+                raise ProgressFailure(
+                    "enrichment failed: " + "; ".join(problems) + "\n" + render_state_text(tables), tables
                 )
             done = all((p := obs.progress.get(cid)) is not None and p.enrichment_done for cid in ids)
             if not done and (stalled := stall.stalled_for(obs, ids)) is not None:
-                raise AssertionError(
-                    self._stall_text(obs, ids, stalled) + "\n" + self.render_state(obs, "enrichment")
+                tables = self.state_tables(obs, "enrichment")
+                raise ProgressFailure(
+                    self._stall_text(obs, ids, stalled) + "\n" + render_state_text(tables), tables
                 )
             return obs if done else None
 
@@ -527,12 +552,16 @@ class Monitor:
             statuses = [obs.campaigns[c].status for c in ids if c in obs.campaigns]
             campaigns_ok = not ids or ("RUNNING" not in statuses and "PAUSED" in statuses)
             if breaker_ok and campaigns_ok:
+                self.mark("pause-noticed", "pause noticed")
                 return self.report(obs, ids)
             opened = [b for b in obs.open_breakers() if service is None or b.service == service]
             if ids and opened and "RUNNING" in statuses:
                 stayed.append(obs)
                 if len(stayed) >= STAYED_RUNNING_CYCLES and obs.at - stayed[0].at >= STAYED_RUNNING_S:
-                    raise AssertionError(self._stayed_running_text(stayed[0], obs, ids, opened))
+                    raise ProgressFailure(
+                        self._stayed_running_text(stayed[0], obs, ids, opened),
+                        self.state_tables(obs, "pause"),
+                    )
             else:
                 stayed.clear()
             return None
@@ -663,9 +692,11 @@ class Monitor:
 
         return text
 
-    def render_state(self, obs: Observation, phase: str) -> str:
-        """Per-campaign progress (done/expected) and status, the breakers, and the state timeline."""
-        rows = [("campaign", "status", "done/expected", "fetch", "enrich ok/failed/paused")]
+    def state_tables(self, obs: Observation, phase: str) -> dict[str, Any]:
+        """Per-campaign progress (done/expected) and status, the breakers, and the state timeline, as data
+        (the HTML report draws tables from it; `render_state` prints the same as text)."""
+        columns = ["campaign", "status", "done/expected", "fetch", "enrich ok/failed/paused"]
+        rows: list[list[str]] = []
         for cid in sorted(set(obs.campaigns) | set(obs.progress), key=lambda c: self._name(obs, c)):
             snap = obs.campaigns.get(cid)
             p = obs.progress.get(cid) or Progress(campaign_id=cid)
@@ -675,27 +706,98 @@ class Monitor:
             else:
                 done, expected = p.enrich_completed, p.leads or expected_fetch
             rows.append(
-                (
+                [
                     self._name(obs, cid),
                     snap.status if snap else "?",
                     f"{done}/{expected}",
                     p.fetch_status or "-",
                     f"{p.enrich_completed}/{p.enrich_failed}/{p.enrich_paused}",
-                )
+                ]
             )
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        lines = [
-            "  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        timeline = [
+            {"campaign": self._name(obs, cid), "changes": [list(entry) for entry in self.timeline[cid]]}
+            for cid in sorted(self.timeline, key=lambda c: self._name(obs, c))
         ]
-        lines.append("  " + describe_breakers(obs.breakers))
-        lines.append("timeline (seconds since the monitor started):")
-        for cid in sorted(self.timeline, key=lambda c: self._name(obs, c)):
-            steps = " -> ".join(
-                f"{at:.1f}s {status}" + (f' "{message}"' if message else "")
-                for at, status, message in self.timeline[cid]
-            )
-            lines.append(f"  {self._name(obs, cid)}: {steps}")
-        return "\n".join(lines)
+        return {
+            "phase": phase,
+            "columns": columns,
+            "rows": rows,
+            "breakers": describe_breakers(obs.breakers),
+            "timeline": timeline,
+        }
+
+    def render_state(self, obs: Observation, phase: str) -> str:
+        """`state_tables` as fixed-width console text."""
+        return render_state_text(self.state_tables(obs, phase))
+
+    # -- the picture's data ----------------------------------------------------------------------------------
+    def mark(self, kind: str, label: str, at: float | None = None) -> None:
+        """A moment for the report's picture (MARKERS), in seconds since the monitor was made."""
+        if len(self.markers) < MAX_MARKERS:
+            when = round(self.clock.now() - self.origin, 3) if at is None else round(at, 3)
+            self.markers.append((when, kind, label))
+
+    def _sample(self, obs: Observation, at: float) -> None:
+        previous = self.samples[-1][1] if self.samples else {}
+        counts: dict[str, tuple[int, int]] = {}
+        for cid in set(obs.campaigns) | set(obs.progress) | set(previous):
+            snap = obs.campaigns.get(cid)
+            if snap is not None and snap.name:
+                self.names[cid] = snap.name
+            p = obs.progress.get(cid)
+            if p is None:  # not read this cycle (a failing cycle without a database): keep the last count
+                if cid in previous:
+                    counts[cid] = previous[cid]
+                continue
+            counts[cid] = (p.enrich_completed, p.leads or (snap.total_records if snap else 0))
+        not_closed = {b.service: b.state for b in obs.breakers.values() if not b.closed}
+        for service, state in not_closed.items():
+            if service not in self._not_closed:
+                self.mark("breaker-opened", f"{service} breaker {state.replace('_', '-')}", at)
+        self._not_closed = set(not_closed)
+        self.samples.append((at, counts, not_closed))
+
+    def chart(self) -> dict[str, Any] | None:
+        """What the monitor saw over time, for status.json and the report's picture; None if it saw nothing.
+
+        `samples`: one per cycle, `[at, {campaign id: [enriched, expected]}, {service: state}]` (only breakers
+        that were not closed); `markers`: `[at, kind, label]`; times in seconds since the monitor was made.
+        """
+        if not self.samples:
+            return None
+        return {
+            "campaigns": [
+                {"id": cid, "name": name} for cid, name in sorted(self.names.items(), key=_by_name)
+            ],
+            "samples": [
+                [at, {cid: list(v) for cid, v in counts.items()}, dict(breakers)]
+                for at, counts, breakers in self.samples
+            ],
+            "markers": [list(m) for m in self.markers],
+        }
+
+
+def _by_name(item: tuple[str, str]) -> tuple[list[Any], str]:
+    # Natural order: "campaign 2 of 10" before "campaign 10 of 10".
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", item[1])], item[0]
+
+
+def render_state_text(tables: Mapping[str, Any]) -> str:
+    """The progress table, the breakers and the timeline of `Monitor.state_tables` as console text."""
+    rows = [tuple(tables["columns"])] + [tuple(r) for r in tables["rows"]]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    ]
+    lines.append("  " + str(tables["breakers"]))
+    lines.append("timeline (seconds since the monitor started):")
+    for entry in tables["timeline"]:
+        steps = " -> ".join(
+            f"{at:.1f}s {status}" + (f' "{message}"' if message else "")
+            for at, status, message in entry["changes"]
+        )
+        lines.append(f"  {entry['campaign']}: {steps}")
+    return "\n".join(lines)
 
 
 class _StallWatch:

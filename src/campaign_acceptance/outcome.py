@@ -26,7 +26,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from campaign_acceptance.capacity import CapacityFigures, EnrichmentTiming
-from campaign_acceptance.errors import ServiceFailure
+from campaign_acceptance.errors import ProgressFailure, ServiceFailure
 from campaign_acceptance.known_issues import KnownIssue, listing_issue, matching_issue
 from campaign_acceptance.model import SERVICES, BreakerReport, BreakerState, CampaignSnapshot
 from campaign_acceptance.monitor import failure_report
@@ -80,6 +80,33 @@ class AbortRecord:
 
 
 @dataclass(frozen=True)
+class StepOutcome:
+    """One step as it ran: Given/When/Then as written (outline values filled in), status, time, message."""
+
+    keyword: str
+    name: str
+    status: str  # behave's step status; "aborted" for the step a service failure stopped
+    duration_s: float = 0.0
+    message: str | None = None  # the failure, error or abort, one block of text
+    output: str | None = None  # what the step printed (behave's capture), if kept
+    background: bool = False
+    # Structured failure tables (ProgressFailure.details: progress rows, breakers, timeline), if any.
+    details: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "keyword": self.keyword,
+            "name": self.name,
+            "status": self.status,
+            "duration_s": round(self.duration_s, 3),
+            "message": self.message,
+            "output": self.output,
+            "background": self.background,
+            "details": self.details,
+        }
+
+
+@dataclass(frozen=True)
 class ScenarioOutcome:
     key: str
     feature: str
@@ -90,6 +117,8 @@ class ScenarioOutcome:
     duration_s: float = 0.0
     evidence: BreakerReport | None = None
     phase: str | None = None  # PHASE_GATE | PHASE_IN_FLIGHT for aborts
+    steps: tuple[StepOutcome, ...] = ()
+    timeline: dict[str, Any] | None = None  # Monitor.chart() of the scenario, if it waited on campaigns
     known_issue: KnownIssue | None = None  # the listed defect (status KNOWN_ISSUE or FIXED, or a lax pass)
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,6 +132,8 @@ class ScenarioOutcome:
             "duration_s": round(self.duration_s, 3),
             "phase": self.phase,
             "evidence": self.evidence.to_dict() if self.evidence else None,
+            "steps": [step.to_dict() for step in self.steps],
+            "timeline": self.timeline,
             "known_issue": self.known_issue.to_dict() if self.known_issue else None,
         }
 
@@ -127,6 +158,10 @@ class RunRecord:
     breakers_at_start: dict[str, BreakerState] = field(default_factory=dict)
     breakers_at_end: dict[str, BreakerState] = field(default_factory=dict)
     metrics: MetricsTarget | None = None  # where the run's Prometheus metrics go, if anywhere
+    # Monitor.chart() per scenario key, for the report's pictures.
+    timelines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What was tested, in words (lifecycle.describe_target): description, api_url, database, platform...
+    target: dict[str, str] = field(default_factory=dict)
     known_issues: tuple[KnownIssue, ...] = ()
     known_issues_strict: bool = True
 
@@ -363,6 +398,44 @@ def cannot_test(context: Any, error: BaseException | str, record: RunRecord) -> 
 # ---------------------------------------------------------------------------------------------------
 # From behave's model to outcomes
 # ---------------------------------------------------------------------------------------------------
+def _step_message(step: Any) -> str | None:
+    """The failure or abort of a step as the reports show it; None for a step that did not fail."""
+    exc = step.exception
+    failure = _service_failure_of(exc)
+    if failure is not None:
+        return str(step.error_message or failure.report.render_text())
+    if not step.status.has_failed():
+        return None
+    if step.status.name == "undefined":
+        return "undefined step: no step definition matches these words"
+    if exc is None:
+        return str(step.error_message or step.status.name)
+    kind = "" if isinstance(exc, AssertionError) else f"{type(exc).__name__}: "
+    return f"{kind}{str(exc).strip() or type(exc).__name__}"
+
+
+def _step_outcomes(scenario: Any) -> tuple[StepOutcome, ...]:
+    background = {id(s) for s in getattr(scenario, "background_steps", None) or ()}
+    steps = []
+    for step in scenario.all_steps:
+        captured = getattr(step, "captured", None)
+        output = str(getattr(captured, "output", "") or "").strip() or None
+        exc = step.exception
+        steps.append(
+            StepOutcome(
+                keyword=str(step.keyword),
+                name=str(step.name),
+                status=ABORTED if _service_failure_of(exc) is not None else str(step.status.name),
+                duration_s=float(step.duration or 0.0),
+                message=_step_message(step),
+                output=output,
+                background=id(step) in background,
+                details=exc.details if isinstance(exc, ProgressFailure) else None,
+            )
+        )
+    return tuple(steps)
+
+
 def _failed_step(scenario: Any) -> Any | None:
     return next((step for step in scenario.all_steps if step.status.has_failed()), None)
 
@@ -394,6 +467,8 @@ def outcome_of(scenario: Any, record: RunRecord, run_aborted: bool = False) -> S
         status=UNTESTED,
         tags=tags,
         duration_s=float(scenario.duration or 0.0),
+        steps=_step_outcomes(scenario),
+        timeline=record.timelines.get(key),
     )
     abort = record.aborts.get(key)
     if status.has_failed():

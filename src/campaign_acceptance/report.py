@@ -22,46 +22,53 @@ JSON status file keys (schema "campaign-acceptance/status/1"; keys are only ever
   `enrichment_span_s`, `leads_per_second`, `leads_per_second_per_minute`, `latency_s` {`p50`, `p95`, `p99`,
   `max`}, `requests_per_cycle`, `poll_cycles`, `peak_rss_mb`, `source`};
 - `breakers`: {`at_start`, `at_end`}: every breaker as read before the first and after the last scenario
-  (lists of breaker states, empty when they could not be read).
+  (lists of breaker states, empty when they could not be read);
+- `target`: what was tested, in words (`description`, `api_url`, `database`, `fault_control`, `platform`
+  when the target's OpenAPI document tells it), secrets hidden; `suite_version`;
+- each scenario also has `steps` (list of {`keyword`, `name`, `status`, `duration_s`, `message`, `output`,
+  `background`, `details`}; `details` holds a failed wait's progress and timeline tables) and `timeline`
+  (what its monitor saw, see `Monitor.chart()`, or null).
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from campaign_acceptance.capacity import CapacityFigures, EnrichmentTiming
 from campaign_acceptance.model import CAMPAIGN_STATUSES, BreakerReport, BreakerState, CampaignSnapshot
 from campaign_acceptance.outcome import (
     ABORTED,
     OUTCOME_STATUSES,
+    SKIPPED,
+    UNTESTED,
     ScenarioOutcome,
+    StepOutcome,
     Verdict,
 )
+from campaign_acceptance.picture import MARKER_WORDS, build_picture
+from campaign_acceptance.settings import redact_url
 
 SCHEMA = "campaign-acceptance/status/1"
 STATUS_FILE = "status.json"
 HTML_FILE = "report.html"
+TEMPLATE = "report.html.j2"
 
 _SECRET_NAME = re.compile(r"pass(word)?|secret|token|api[_-]?key|credential", re.IGNORECASE)
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@", re.I)
-
-
-def redact_value(value: str) -> str:
-    """Hide the password of any URL in the text (defence in depth: settings arrive redacted already)."""
-    return _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:***@", value)
 
 
 def redact_settings(settings: Mapping[str, str]) -> dict[str, str]:
     return {
-        str(k): "***" if _SECRET_NAME.search(str(k)) and v else redact_value(str(v))
+        str(k): "***" if _SECRET_NAME.search(str(k)) and v else redact_url(str(v))
         for k, v in settings.items()
     }
 
@@ -80,6 +87,8 @@ class RunSummary:
     settings: dict[str, str] = field(default_factory=dict)
     campaigns: list[CampaignSnapshot] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    target: dict[str, str] = field(default_factory=dict)  # RunRecord.target
+    run_id: str | None = None
     enrichment: list[EnrichmentTiming] = field(default_factory=list)
     capacity: list[CapacityFigures] = field(default_factory=list)
     breakers_at_start: list[BreakerState] = field(default_factory=list)
@@ -87,6 +96,7 @@ class RunSummary:
 
     def __post_init__(self) -> None:
         self.settings = redact_settings(self.settings)
+        self.target = redact_settings(self.target)
 
     @property
     def duration_s(self) -> float | None:
@@ -140,6 +150,8 @@ class RunSummary:
                 "items": [c.to_dict() for c in self.campaigns],
             },
             "warnings": list(self.warnings),
+            "target": dict(self.target),
+            "suite_version": suite_version(),
             "enrichment": [t.to_dict() for t in self.enrichment],
             "capacity": [c.to_dict() for c in self.capacity],
             "breakers": {
@@ -156,173 +168,239 @@ def write_status_json(path: Path, summary: RunSummary) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------------
-# HTML
+# HTML: a Jinja2 template (autoescape on) fed with plain words and numbers computed here
 # ---------------------------------------------------------------------------------------------------
-_BANNER = {
+# (headline, css class): said once, in the banner.
+BANNER = {
     Verdict.PASSED: ("Passed", "ok"),
-    Verdict.FAILED: ("Failed: the product (or the suite) did not do what the scenarios say", "bad"),
-    Verdict.SERVICE_FAILURE: ("Stopped by a third-party service failure", "warn"),
-    Verdict.CANNOT_TEST: ("Nothing could be tested", "grey"),
+    Verdict.FAILED: ("Failed: product defect", "bad"),
+    Verdict.SERVICE_FAILURE: ("Stopped: service failure", "warn"),
+    Verdict.CANNOT_TEST: ("Could not test", "grey"),
 }
-_OUTCOME_WORDS = {
+# Outcome words a product person knows, by ScenarioOutcome.status; an unknown status shows as itself.
+OUTCOME_WORDS = {
+    "passed": ("passed", "ok"),
+    "failed": ("failed: product defect", "bad"),
+    "aborted": ("stopped: service failure", "warn"),
+    "skipped": ("could not test", "grey"),
+    "untested": ("not run", "grey"),
+    "known_issue": ("known issue (does not fail the verdict)", "known"),
+    "fixed": ("fixed? remove the known issue", "bad"),
+    "interrupted": ("interrupted", "bad"),
+}
+STEP_WORDS = {
     "passed": "passed",
-    "failed": "FAILED",
-    "aborted": "aborted (service failure)",
-    "skipped": "skipped",
+    "failed": "failed",
+    "error": "failed (error)",
+    "hook_error": "failed (hook error)",
+    "undefined": "undefined",
+    "aborted": "stopped: service failure",
+    "skipped": "not run",
     "untested": "not run",
-    "known_issue": "known issue (does not fail the verdict)",
-    "fixed": "FIXED? remove the known issue",
 }
+# The verdict reason often starts with the banner's own words: they are not repeated under it.
+_REASON_PREFIXES = ("Stopped by a third-party service failure: ", "Nothing could be tested: ")
+NOT_SELECTED = "not selected"
 
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#1d1d1f;max-width:72rem}
-h1{font-size:1.4rem;margin:0 0 .3rem} h2{font-size:1.1rem;margin-top:2rem;border-bottom:1px solid #ddd}
-.banner{padding:1rem 1.2rem;border-radius:.5rem;margin-bottom:1rem}
-.ok{background:#e3f6e8;border-left:.5rem solid #1f883d}
-.bad{background:#fde7e9;border-left:.5rem solid #cf222e}
-.warn{background:#fff4d6;border-left:.5rem solid #bf8700} .grey{background:#eee;border-left:.5rem solid #666}
-table{border-collapse:collapse;width:100%;margin:.5rem 0} th,td{border:1px solid #ddd;padding:.35rem .5rem;
-text-align:left;vertical-align:top;font-size:.92rem} th{background:#f6f8fa}
-.s-passed{color:#1f883d;font-weight:600} .s-failed{color:#cf222e;font-weight:600}
-.s-aborted{color:#9a6700;font-weight:600} .s-skipped,.s-untested{color:#666}
-.s-known_issue{color:#6e40c9;font-weight:600} .s-fixed{color:#cf222e;font-weight:600}
-pre{white-space:pre-wrap;margin:0;font-size:.85rem} .muted{color:#666;font-size:.9rem}
-.evidence{border:1px solid #e5c07b;border-radius:.4rem;padding:.6rem 1rem;margin:.8rem 0;background:#fffaf0}
-"""
+_environment = Environment(
+    loader=PackageLoader("campaign_acceptance", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+def suite_version() -> str:
+    try:
+        return version("campaign-acceptance")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
 
 
-def _breaker_table(report: BreakerReport) -> str:
-    rows = "".join(
-        "<tr>"
-        f"<td>{_e(b.service)}</td><td>{_e(b.state)}</td><td>{b.failure_count}/{b.failure_threshold}</td>"
-        f"<td>{'yes' if b.queue_paused else 'no'}</td><td>{_e(b.pause_reason or '')}</td>"
-        f"<td>{_e(b.paused_at or '')}</td></tr>"
-        for b in (report.breakers or report.all_breakers)
-    )
-    if not rows:
-        return "<p class='muted'>No breaker information.</p>"
-    return (
-        "<table><tr><th>service</th><th>breaker state</th><th>failures / threshold</th>"
-        f"<th>queue paused</th><th>pause reason</th><th>paused at</th></tr>{rows}</table>"
-    )
+def _when(epoch: float | None) -> str:
+    if epoch is None:
+        return "unknown"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _evidence(o: ScenarioOutcome) -> str:
-    report = o.evidence
-    if o.status == "passed":
-        what = "Paused on purpose by the scenario, as expected"
-    else:
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "unknown"
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)} min {rest:.1f} s" if minutes else f"{rest:.1f} s"
+
+
+def _headline(message: str | None) -> str:
+    return (message or "").strip().splitlines()[0] if (message or "").strip() else ""
+
+
+def _abort_line(message: str) -> str:
+    lines = [line for line in message.splitlines() if line.strip()]
+    return next((line for line in lines if line.startswith("Service failure:")), lines[0] if lines else "")
+
+
+def _step_view(step: StepOutcome, marked: bool) -> dict[str, Any]:
+    message = step.message or ""
+    tables = step.details
+    return {
+        "keyword": step.keyword,
+        "name": step.name,
+        "status": step.status,
+        "word": STEP_WORDS.get(step.status, step.status.replace("_", " ")),
+        "duration": f"{step.duration_s:.2f} s" if step.duration_s else "",
+        "background": step.background,
+        "marked": marked,
+        # With tables as data, the message's first line says what happened and the tables show the rest;
+        # an abort's breaker report is shown as tables below the steps, so its one-line reason is enough here.
+        "headline": _headline(message) if tables else "",
+        "abort_line": _abort_line(message) if step.status == ABORTED else "",
+        "message": message,
+        "tables": tables,
+        "output": step.output or "",
+    }
+
+
+def _breaker_view(report: BreakerReport | None) -> dict[str, Any] | None:
+    if report is None:
+        return None
+    return {
+        "reason": report.reason,
+        "detected_at": None if report.detected_at is None else f"{report.detected_at:.1f} s",
+        "breakers": [
+            {
+                "service": b.service,
+                "state": b.state,
+                "failures": f"{b.failure_count}/{b.failure_threshold}",
+                "queue_paused": "yes" if b.queue_paused else "no",
+                "pause_reason": b.pause_reason or "",
+                "paused_at": b.paused_at or "",
+            }
+            for b in (report.breakers or report.all_breakers)
+        ],
+        "paused_campaigns": [
+            {"name": c.name, "id": c.id, "status": c.status, "message": c.status_message or ""}
+            for c in report.paused_campaigns
+        ],
+        "job_errors": list(report.job_errors),
+    }
+
+
+def _scenario_view(o: ScenarioOutcome, run_id: str | None) -> dict[str, Any]:
+    word, css = OUTCOME_WORDS.get(o.status, (o.status.replace("_", " "), "grey"))
+    failing = next((s for s in o.steps if s.message), None)
+    if o.evidence is None:
+        evidence_title = ""
+    elif o.status == ABORTED:
         when = "before it started (health gate)" if o.phase == "gate" else "while it was running"
-        what = f"Aborted {when}"
-    parts = [
-        "<div class='evidence'>",
-        f"<h3>{_e(o.name)}</h3>",
-        f"<p>{what}: {_e(report.reason if report else o.reason)}</p>",
-    ]
-    if report is not None:
-        if report.detected_at is not None:
-            parts.append(f"<p class='muted'>Noticed {report.detected_at:.1f} s into the wait.</p>")
-        parts.append(_breaker_table(report))
-        if report.paused_campaigns:
-            items = "".join(
-                f"<tr><td>{_e(c.name)}</td><td><code>{_e(c.id)}</code></td><td>{_e(c.status)}</td>"
-                f"<td>{_e(c.status_message or '')}</td></tr>"
-                for c in report.paused_campaigns
-            )
-            parts.append(
-                "<p>Paused campaigns:</p><table><tr><th>campaign</th><th>id</th><th>status</th>"
-                f"<th>message</th></tr>{items}</table>"
-            )
-        if report.job_errors:
-            errors = "".join(f"<li><code>{_e(text)}</code></li>" for text in report.job_errors)
-            parts.append(f"<p>Errors of the run's paused or failed jobs:</p><ul>{errors}</ul>")
-    parts.append("</div>")
-    return "".join(parts)
+        evidence_title = f"Stopped {when} by a third-party service failure"
+    else:
+        evidence_title = "Paused on purpose by the scenario, as expected"
+    return {
+        "key": o.key,
+        "feature": o.feature,
+        "name": o.name,
+        "status": o.status,
+        "word": word,
+        "css": css,
+        "tags": " ".join("@" + t for t in o.tags),
+        "duration": _duration(o.duration_s),
+        "reason": o.reason or "",
+        "steps": [_step_view(s, s is failing) for s in o.steps],
+        "picture": build_picture(o.timeline, run_id),
+        "known_issue": (
+            None
+            if o.known_issue is None
+            else {
+                "id": o.known_issue.id,
+                "description": o.known_issue.description,
+                "link": o.known_issue.link,
+            }
+        ),
+        "evidence_title": evidence_title,
+        "evidence": _breaker_view(o.evidence),
+    }
 
 
-def _capacity_table(figures: Sequence[CapacityFigures]) -> str:
-    rows = "".join(
-        f"<tr><td>{_e(f.timing.scenario)}</td><td>{f.timing.campaigns} x {f.leads_per_campaign}</td>"
-        f"<td>{f.leads_enriched}</td><td>{f.leads_per_second:.1f}</td>"
-        f"<td>{_e(' '.join(f'{v:.1f}' for v in f.per_minute))}</td>"
-        f"<td>{f.latency_s['p50']:.2f} / {f.latency_s['p95']:.2f} / {f.latency_s['p99']:.2f}</td>"
-        f"<td>{f.timing.fetch_phase_s:.1f}</td><td>{f.requests_per_cycle:.1f}</td><td>{f.peak_rss_mb:.0f}</td>"
-        "</tr>"
-        for f in figures
-    )
-    return (
-        "<table><tr><th>scenario</th><th>campaigns x leads</th><th>leads enriched</th><th>leads/s</th>"
-        "<th>leads/s per minute</th><th>lead latency p50 / p95 / p99 (s)</th><th>fetch phase (s)</th>"
-        f"<th>requests per poll cycle</th><th>suite peak memory (MB)</th></tr>{rows}</table>"
-    )
+def _is_executed(o: ScenarioOutcome) -> bool:
+    """Deselected and never-run scenarios are listed on one collapsed line, not as cards."""
+    if o.status == UNTESTED:
+        return False
+    return not (o.status == SKIPPED and (o.reason or NOT_SELECTED) == NOT_SELECTED)
+
+
+def _display_counts(outcomes: Sequence[ScenarioOutcome]) -> list[dict[str, Any]]:
+    """Scenarios by the words the page uses: deselected ones count as 'not selected', not 'could not test'."""
+    groups: Counter[tuple[str, str]] = Counter()
+    for o in outcomes:
+        if _is_executed(o):
+            groups[OUTCOME_WORDS.get(o.status, (o.status.replace("_", " "), "grey"))] += 1
+        else:
+            groups[(o.reason or NOT_SELECTED if o.status == SKIPPED else "not run", "grey")] += 1
+    return [{"word": word, "css": css, "n": n} for (word, css), n in groups.items()]
+
+
+def _capacity_view(f: CapacityFigures) -> dict[str, Any]:
+    lat = f.latency_s
+    return {
+        "scenario": f.timing.scenario,
+        "size": f"{f.timing.campaigns} x {f.leads_per_campaign}",
+        "leads": f.leads_enriched,
+        "rate": f"{f.leads_per_second:.1f}",
+        "per_minute": " ".join(f"{v:.1f}" for v in f.per_minute) or "-",
+        "latency": f"{lat['p50']:.2f} / {lat['p95']:.2f} / {lat['p99']:.2f}",
+        "fetch": f"{f.timing.fetch_phase_s:.1f}",
+        "requests": f"{f.requests_per_cycle:.1f}",
+        "memory": f"{f.peak_rss_mb:.0f}",
+    }
+
+
+def report_context(summary: RunSummary) -> dict[str, Any]:
+    """Everything the template shows, as plain words and numbers."""
+    # A verdict added later (e.g. an interrupted run) still gets a banner in its own words.
+    title, css = BANNER.get(summary.verdict, (summary.verdict.name.replace("_", " ").capitalize(), "bad"))
+    detail = summary.reason
+    for prefix in _REASON_PREFIXES:
+        if detail.startswith(prefix):
+            detail = detail[len(prefix) :]
+    run_id = summary.run_id or summary.settings.get("run_id") or None
+    shown = [o for o in summary.scenarios if _is_executed(o)]
+    hidden = [o for o in summary.scenarios if not _is_executed(o)]
+    target = dict(summary.target)
+    return {
+        "verdict": summary.verdict.name,
+        "exit_code": int(summary.verdict),
+        "title": title,
+        "css": css,
+        "detail": detail,
+        "counts": _display_counts(summary.scenarios),
+        "total": len(summary.scenarios),
+        "target": target.get("description") or "unknown",
+        "platform": target.get("platform") or "",
+        "run_id": run_id or "unknown",
+        "started": _when(summary.started_at),
+        "finished": _when(summary.finished_at),
+        "duration": _duration(summary.duration_s),
+        "suite_version": suite_version(),
+        "scenarios": [_scenario_view(o, run_id) for o in shown],
+        "hidden": [{"name": o.name, "feature": o.feature, "why": o.reason or NOT_SELECTED} for o in hidden],
+        "hidden_words": ", ".join(
+            f"{n} {why}" for why, n in Counter(o.reason or NOT_SELECTED for o in hidden).items()
+        ),
+        "campaign_counts": ", ".join(f"{n} {s}" for s, n in summary.campaign_counts().items()) or "none",
+        "campaigns": [
+            {"name": c.name, "id": c.id, "status": c.status, "message": c.status_message or ""}
+            for c in summary.campaigns
+        ],
+        "warnings": list(summary.warnings),
+        "capacity": [_capacity_view(f) for f in summary.capacity],
+        "settings": sorted(summary.settings.items()),
+        "markers": MARKER_WORDS,
+    }
 
 
 def render_html(summary: RunSummary) -> str:
-    title, css_class = _BANNER[summary.verdict]
-    counts = summary.counts()
-    count_text = ", ".join(f"{counts[s]} {_OUTCOME_WORDS[s]}" for s in OUTCOME_STATUSES if counts[s])
-    scenario_rows = "".join(
-        f"<tr><td>{_e(o.feature)}</td><td>{_e(o.name)}"
-        f"<div class='muted'>{_e(' '.join('@' + t for t in o.tags))}</div></td>"
-        f"<td class='s-{_e(o.status)}'>{_e(_OUTCOME_WORDS.get(o.status, o.status))}</td>"
-        f"<td><pre>{_e(o.reason or '')}</pre></td><td>{o.duration_s:.1f} s</td></tr>"
-        for o in summary.scenarios
-    )
-    campaign_counts = ", ".join(f"{n} {_e(s)}" for s, n in summary.campaign_counts().items()) or "none"
-    campaign_rows = "".join(
-        f"<tr><td>{_e(c.name)}</td><td><code>{_e(c.id)}</code></td><td>{_e(c.status)}</td>"
-        f"<td>{_e(c.status_message or '')}</td></tr>"
-        for c in summary.campaigns
-    )
-    aborts = "".join(_evidence(o) for o in summary.aborts)
-    warnings = "".join(f"<li>{_e(w)}</li>" for w in summary.warnings)
-    settings = "".join(
-        f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in sorted(summary.settings.items())
-    )
-    duration = "unknown" if summary.duration_s is None else f"{summary.duration_s:.1f} s"
-    sections = [
-        "<!DOCTYPE html>",
-        "<html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Acceptance run: {_e(summary.verdict.name)}</title><style>{_CSS}</style></head><body>",
-        f"<div class='banner {css_class}'><h1>{_e(title)}</h1><p>{_e(summary.reason)}</p>",
-        f"<p class='muted'>Exit code {int(summary.verdict)} ({_e(summary.verdict.name)}) · {_e(count_text)}"
-        "</p></div>",
-        "<h2>Scenarios</h2>",
-        "<table><tr><th>feature</th><th>scenario</th><th>outcome</th><th>why</th><th>time</th></tr>",
-        scenario_rows or "<tr><td colspan='5'>No scenario ran.</td></tr>",
-        "</table>",
-    ]
-    if aborts:
-        sections += ["<h2>Why scenarios were aborted</h2>", aborts]
-    provoked = "".join(_evidence(o) for o in summary.scenarios if o.status == "passed" and o.evidence)
-    if provoked:
-        sections += ["<h2>Service failures the scenarios provoked on purpose</h2>", provoked]
-    sections += [
-        "<h2>Campaigns</h2>",
-        f"<p>{len(summary.campaigns)} campaigns: {campaign_counts}</p>",
-    ]
-    if campaign_rows:
-        sections.append(
-            "<table><tr><th>campaign</th><th>id</th><th>status</th><th>status message</th></tr>"
-            f"{campaign_rows}</table>"
-        )
-    if summary.capacity:
-        sections += ["<h2>Capacity</h2>", _capacity_table(summary.capacity)]
-    if warnings:
-        sections += ["<h2>Warnings</h2>", f"<ul>{warnings}</ul>"]
-    sections += [
-        "<h2>Timings</h2>",
-        f"<p>Started {_e(_iso(summary.started_at) or 'unknown')}, finished "
-        f"{_e(_iso(summary.finished_at) or 'unknown')}, took {duration}.</p>",
-        "<h2>Settings</h2>",
-        f"<table><tr><th>name</th><th>value</th></tr>{settings}</table>",
-        "</body></html>",
-    ]
-    return "\n".join(sections) + "\n"
+    return _environment.get_template(TEMPLATE).render(report_context(summary))
 
 
 def write_html(path: Path, summary: RunSummary) -> Path:

@@ -28,6 +28,7 @@ from behave.reporter.junit import JUnitReporter
 from behave.runner import Runner
 from behave.runner_util import print_undefined_step_snippets
 
+from campaign_acceptance.allure_results import allure_directories, finish_results
 from campaign_acceptance.errors import CannotTestError, ConfigurationError
 from campaign_acceptance.metrics import export as export_metrics
 from campaign_acceptance.outcome import (
@@ -228,6 +229,8 @@ class VerdictRunner(Runner):  # type: ignore[misc]
             capacity=list(record.capacity),
             breakers_at_start=list(record.breakers_at_start.values()),
             breakers_at_end=list(record.breakers_at_end.values()),
+            target=dict(record.target),
+            run_id=record.settings.get("run_id"),
         )
         if record.metrics is not None:
             done, failed = export_metrics(
@@ -238,6 +241,11 @@ class VerdictRunner(Runner):  # type: ignore[misc]
                 print(line, flush=True)
         self.summary, self.verdict = summary, verdict
         self._write(Path(record.reports_dir or "reports"), summary)
+        for directory in allure_directories(getattr(self, "formatters", None) or ()):
+            try:
+                finish_results(directory, summary)
+            except OSError as error:  # the verdict still stands; say why Allure will miss the suite's part
+                print(f"allure results in {directory} not completed: {error}")
         if self.config.show_snippets and self.undefined_steps:
             print_undefined_step_snippets(self.undefined_steps, colored=self.config.has_colored_mode())
         for line in known_issue_lines(outcomes):

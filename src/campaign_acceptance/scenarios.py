@@ -339,6 +339,7 @@ def operator_pauses_service(world: World, service: str) -> None:
 def operator_resumes_service(world: World, service: str) -> None:
     svc = _service(service)
     world.session.client.resume_service(svc)
+    _monitor(world).mark("resumed", f"{svc} resumed")
     _monitor(world).note_resume()
 
 
@@ -450,6 +451,7 @@ def heal_service_and_resume_campaigns(world: World, service: str) -> None:
     for campaign_id, campaign in _current_campaigns(world).items():
         if campaign["status"] == "PAUSED":
             session.client.resume_campaign(campaign_id)
+    _monitor(world).mark("resumed", f"{svc} healed, campaigns resumed")
     _monitor(world).note_resume()
 
 

@@ -152,6 +152,21 @@ class BehaveResult:
         return f"behave {' '.join(self.run.args)} -> exit {self.exit_code} in {self.duration_s:.1f}s\n{tail}"
 
 
+@dataclass(frozen=True)
+class FaultRun:
+    """The happy path's standard example (10 x 20) against a sandbox of the test's own, with openai made
+    to fail once every campaign is started and enriching (the session fixture ``fault_run``)."""
+
+    result: BehaveResult
+    database_url: str
+    run_id: str
+
+
+def allure_dir(result: BehaveResult) -> Path:
+    """Where the session fixtures let allure-behave write (``-f ...AllureFormatter -o <root>/allure``)."""
+    return result.run.root / "allure"
+
+
 def behave_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The test process's environment without any CAMPAIGN_SUITE_* setting, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGN_SUITE_")}

@@ -4,23 +4,18 @@ got (done/expected) and how each campaign's state moved (the timeline)."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from selftest_support import assert_no_traceback, run_behave
+from selftest_support import BehaveResult, assert_no_traceback
 
 pytestmark = pytest.mark.selftest
 
 
-def test_enrichment_deadline_without_a_pause_fails_with_progress_and_timeline(tmp_path: Path) -> None:
-    # Slow providers (embedded sandbox, via its SANDBOX_* environment) and a deadline far too short for them.
-    result = run_behave(
-        tmp_path / "run",
-        "--tags=@happy_path",
-        "--name=quick",
-        defines={"enrichment_deadline_s": "0.5"},
-        env={"SANDBOX_PROVIDER_LATENCY_MS": "400"},
-    )
+def test_enrichment_deadline_without_a_pause_fails_with_progress_and_timeline(
+    deadline_run: BehaveResult,
+) -> None:
+    # Slow providers and a deadline far too short for them (the session's deadline_run).
+    result = deadline_run
     assert result.exit_code == 1, result.describe()
     assert result.status is not None and result.status["verdict"] == "FAILED", result.describe()
     scenario = result.scenario("quick")

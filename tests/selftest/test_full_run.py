@@ -4,16 +4,15 @@ and leaves a status file, a self-contained HTML report, JUnit XML and console pr
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from selftest_support import (
     PROGRESS_LINE,
     RUN_PASSWORD_PREFIX,
+    BehaveResult,
     assert_no_secrets,
     assert_no_traceback,
     lines_with,
-    run_behave,
     scenario_count,
 )
 
@@ -21,8 +20,8 @@ pytestmark = pytest.mark.selftest
 PASSED = "passed"
 
 
-def test_plain_behave_with_no_configuration_passes_everything(tmp_path: Path) -> None:
-    result = run_behave(tmp_path / "run", timeout_s=300)
+def test_plain_behave_with_no_configuration_passes_everything(passing_run: BehaveResult) -> None:
+    result = passing_run
     expected = scenario_count()
 
     assert result.exit_code == 0, result.describe()

@@ -9,32 +9,24 @@ JUnit. These tests check all three.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from selftest_support import (
+    FaultRun,
     SandboxFactory,
     assert_no_secrets,
     assert_no_traceback,
-    finish_behave,
     lines_with,
     new_run_id,
-    prepare_run,
     run_behave,
     run_rows,
-    start_behave,
 )
 
 from campaign_sandbox.server import SandboxServer
-from polling import wait_until
 
 pytestmark = pytest.mark.selftest
-
-# Slow enough providers that the standard example (10 campaigns x 20 leads, 4 provider calls per lead on 8
-# workers) is still enriching for seconds after its last campaign started.
-SLOW_PROVIDER_MS = 80
 
 
 def suite_defines(server: SandboxServer, run_id: str, **more: str) -> dict[str, str]:
@@ -54,36 +46,8 @@ def json_tags(result_scenarios: list[dict[str, Any]], name_part: str) -> list[st
     return [str(t) for t in found[0].get("tags", [])]
 
 
-def test_fault_injected_mid_run_aborts_the_happy_path_with_exit_2(
-    tmp_path: Path, own_sandbox: SandboxFactory
-) -> None:
-    server, operator = own_sandbox(provider_latency_ms=SLOW_PROVIDER_MS)
-    run_id = new_run_id("fault")
-    run = prepare_run(
-        tmp_path / "run",
-        "--tags=@happy_path",
-        "--name=platform team standard",
-        defines=suite_defines(server, run_id),
-    )
-    started = time.monotonic()
-    proc = start_behave(run)
-    try:
-        # Every campaign started (no start can meet the open breaker) and still enriching: now openai fails.
-        def all_started_and_running() -> bool:
-            rows = run_rows(server.database_url, run_id)
-            return len(rows.campaigns) == 10 and "RUNNING" in rows.campaigns.values() and rows.leads > 0
-
-        wait_until(all_started_and_running, 90, "the run's 10 campaigns started and enriching")
-        assert proc.poll() is None, "the run finished before the fault could be injected"
-        operator.set_fault("openai", "error")
-        result = finish_behave(run, proc, started, timeout_s=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
-        operator.heal_faults()
-        operator.resume_service("openai")
-
+def test_fault_injected_mid_run_aborts_the_happy_path_with_exit_2(fault_run: FaultRun) -> None:
+    result, run_id = fault_run.result, fault_run.run_id
     assert result.exit_code == 2, result.describe()
     assert_no_traceback(result)
     status = result.status
@@ -123,10 +87,10 @@ def test_fault_injected_mid_run_aborts_the_happy_path_with_exit_2(
     assert lines_with(result.stderr, "ABORTED 10 campaigns with 20 leads"), result.describe()
     html = result.html
     assert "openai" in html and "paused" in html.lower()
-    assert "Stopped by a third-party service failure" in html
+    assert "Stopped: service failure" in html
 
     # Cleanup still removed the run's rows.
-    assert run_rows(server.database_url, run_id, [c["id"] for c in status["campaigns"]["items"]]).empty
+    assert run_rows(fault_run.database_url, run_id, [c["id"] for c in status["campaigns"]["items"]]).empty
     assert_no_secrets(result)
 
 

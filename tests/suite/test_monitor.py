@@ -353,6 +353,81 @@ def test_failure_report_is_none_when_every_breaker_is_closed() -> None:
     assert "openai is half_open (2/5 failures)" in report.reason
 
 
+# --- the report's picture: samples, marked moments, failure tables as data ---------------------------------
+
+
+def test_every_cycle_is_a_sample_of_enriched_leads_and_breakers_not_closed() -> None:
+    later = obs(
+        {"a": "RUNNING", "b": "RUNNING"},
+        {"a": (20, "COMPLETED", 9), "b": (20, "COMPLETED", 4)},
+        brk=breakers(openai="open"),
+    )
+    monitor, _, _ = make([RUNNING, later])
+    with pytest.raises(ServiceFailure):
+        monitor.wait_for_enrichment(["a", "b"], 600)
+    chart = monitor.chart()
+    assert chart is not None
+    assert chart["campaigns"] == [{"id": "a", "name": "Campaign a"}, {"id": "b", "name": "Campaign b"}]
+    (t0, first, closed), (t1, second, not_closed) = chart["samples"]
+    assert (t0, first, closed) == (0.0, {"a": [3, 20], "b": [4, 20]}, {})
+    assert t1 == pytest.approx(0.2) and second == {"a": [9, 20], "b": [4, 20]}
+    assert not_closed == {"openai": "open"}
+    kinds = [(kind, label) for _, kind, label in chart["markers"]]
+    assert kinds == [("breaker-opened", "openai breaker open"), ("pause-noticed", "service failure noticed")]
+
+
+def test_a_cycle_without_progress_keeps_the_last_counts() -> None:
+    # Without a database a failing cycle skips the job reads: the picture must not drop to zero there.
+    blind = obs({"a": "PAUSED"}, None)
+    monitor, _, _ = make([obs({"a": "RUNNING"}, {"a": (20, "COMPLETED", 7)}), blind])
+    with pytest.raises(ServiceFailure):
+        monitor.wait_for_enrichment(["a"], 600)
+    chart = monitor.chart()
+    assert chart is not None and [s[1] for s in chart["samples"]] == [{"a": [7, 20]}, {"a": [7, 20]}]
+    assert [m[1] for m in chart["markers"]] == ["pause-noticed"]
+
+
+def test_deadline_is_marked_at_the_deadline_and_its_tables_travel_as_data() -> None:
+    monitor, _, _ = make([RUNNING], cap=0.2)
+    with pytest.raises(DeadlineExceeded) as caught:
+        monitor.wait_for_enrichment(["a", "b"], 1.0)
+    details = caught.value.details
+    assert details is not None
+    assert details["columns"][2] == "done/expected"
+    assert [row[:3] for row in details["rows"]] == [
+        ["Campaign a (a)", "RUNNING", "3/20"],
+        ["Campaign b (b)", "RUNNING", "4/20"],
+    ]
+    assert details["breakers"] == "breakers all closed"
+    assert [e["campaign"] for e in details["timeline"]] == ["Campaign a (a)", "Campaign b (b)"]
+    # The text is the same table, so the console and the HTML page cannot disagree.
+    assert "Campaign a (a)  RUNNING  3/20" in str(caught.value)
+    chart = monitor.chart()
+    assert chart is not None
+    assert chart["markers"][-1] == [1.0, "deadline", "enrichment deadline (1 s)"]
+
+
+def test_expected_pause_and_resume_are_marked() -> None:
+    paused = obs({"a": "PAUSED"}, {"a": (20, "COMPLETED", 3)}, brk=breakers(openai="open"))
+    monitor, _, clock = make([obs({"a": "RUNNING"}, {"a": (20, "COMPLETED", 3)}), paused])
+    monitor.wait_for_pause(["a"], 60, "openai")
+    clock.t += 2.5
+    monitor.mark("resumed", "openai resumed")
+    chart = monitor.chart()
+    assert chart is not None
+    assert [m[1:] for m in chart["markers"]] == [
+        ["breaker-opened", "openai breaker open"],
+        ["pause-noticed", "pause noticed"],
+        ["resumed", "openai resumed"],
+    ]
+    assert chart["markers"][2][0] == pytest.approx(2.7)
+
+
+def test_a_monitor_that_never_observed_has_no_picture() -> None:
+    monitor, _, _ = make([RUNNING])
+    assert monitor.chart() is None
+
+
 # --- the platform as built: breaker open with campaigns RUNNING, stalled resumes, settling, job errors ---
 
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from campaign_acceptance.capacity import EnrichmentTiming, JobTiming, capacity_figures
 from campaign_acceptance.model import BreakerReport, BreakerState, CampaignSnapshot
-from campaign_acceptance.outcome import ScenarioOutcome, Verdict
+from campaign_acceptance.outcome import ScenarioOutcome, StepOutcome, Verdict
 from campaign_acceptance.report import (
     SCHEMA,
     RunSummary,
     redact_settings,
     render_html,
+    suite_version,
     summary_campaigns,
     write_reports,
 )
@@ -80,6 +82,8 @@ def test_status_json_has_the_documented_keys(tmp_path: Path) -> None:
         "aborts",
         "campaigns",
         "warnings",
+        "target",
+        "suite_version",
         "enrichment",
         "capacity",
         "breakers",
@@ -107,6 +111,8 @@ def test_status_json_has_the_documented_keys(tmp_path: Path) -> None:
         "duration_s",
         "phase",
         "evidence",
+        "steps",
+        "timeline",
         "known_issue",
     }
     assert aborted["evidence"]["services"] == ["openai"]
@@ -120,15 +126,18 @@ def test_status_json_has_the_documented_keys(tmp_path: Path) -> None:
     assert page.name == "report.html"
 
 
-def test_html_reads_in_words_and_shows_the_evidence() -> None:
+def test_html_says_the_verdict_once_in_words_and_shows_the_evidence() -> None:
     page = render_html(summary())
-    assert "Stopped by a third-party service failure" in page
-    assert "openai breaker open" in page
-    assert "Why scenarios were aborted" in page
+    body = page.split("<body>", 1)[1]
+    assert body.count("Stopped: service failure") == 1  # the banner, once
+    assert "Stopped by a third-party service failure" not in body  # the reason without the banner's words
+    assert "<p>openai breaker open (1 scenario aborted)</p>" in body
+    assert "1 passed" in body and "1 stopped: service failure" in body
+    assert "Stopped while it was running by a third-party service failure" in body
     assert "5/5" in page and "circuit_breaker_open" in page
     assert "Circuit breaker opened for openai (failures: 5)" in page  # the paused campaign's message
     assert "1 RUNNING" in page and "1 PAUSED" in page
-    assert "took 42.5 s" in page
+    assert "<dd>42.5 s</dd>" in page and "2023-11-14 22:13:20 UTC" in page
 
 
 def test_html_is_self_contained_and_escaped() -> None:
@@ -157,7 +166,8 @@ def test_redaction_rules() -> None:
 
 def test_cannot_test_page_and_last_snapshot_per_campaign() -> None:
     page = render_html(RunSummary(Verdict.CANNOT_TEST, "Nothing could be tested: database unreachable"))
-    assert "Nothing could be tested" in page and "No scenario ran." in page
+    assert "<h1>Could not test</h1>" in page and "<p>database unreachable</p>" in page
+    assert "No scenario ran." in page
     old = CampaignSnapshot("c", "C", "RUNNING")
     new = CampaignSnapshot("c", "C", "PAUSED", "paused")
     assert summary_campaigns([old, CampaignSnapshot("d", "D", "RUNNING"), new])[0] is new
@@ -169,15 +179,152 @@ def test_html_shows_the_breaker_report_of_a_pause_provoked_on_purpose() -> None:
         "features/b.feature:5", "Breakers", "pause openai", "passed", duration_s=2.0, evidence=REPORT
     )
     page = render_html(RunSummary(verdict=Verdict.PASSED, reason="all passed", scenarios=[provoked]))
-    assert "Service failures the scenarios provoked on purpose" in page
     assert "Paused on purpose by the scenario, as expected" in page
     assert "Campaign paused: Service openai unavailable" in page
-    assert "Why scenarios were aborted" not in page
+    assert "Stopped while it was running" not in page
 
 
-def test_html_has_no_provoked_section_without_evidence() -> None:
+def test_html_has_no_evidence_box_without_evidence() -> None:
     plain = ScenarioOutcome("features/b.feature:5", "Breakers", "happy", "passed", duration_s=2.0)
     page = render_html(RunSummary(verdict=Verdict.PASSED, reason="all passed", scenarios=[plain]))
+    assert 'class="evidence"' not in page
+
+
+STEPS = (
+    StepOutcome("Given", "a fresh tenant", "passed", 0.05, background=True),
+    StepOutcome("When", "3 campaigns with 5 leads each are started", "passed", 2.5),
+    StepOutcome(
+        "Then",
+        "every lead of every campaign is enriched",
+        "failed",
+        0.6,
+        message="enrichment not finished within 0.5s\n  campaign  status ...",
+        output="captured <stdout> line",
+        details={
+            "phase": "enrichment",
+            "columns": ["campaign", "status", "done/expected", "fetch", "enrich ok/failed/paused"],
+            "rows": [
+                ["c 1 (id1)", "RUNNING", "3/5", "COMPLETED", "3/0/0"],
+                ["c 2 (id2)", "RUNNING", "0/5", "COMPLETED", "0/0/0"],
+            ],
+            "breakers": "breakers all closed",
+            "timeline": [{"campaign": "c 1 (id1)", "changes": [[0.2, "RUNNING", "Starting"]]}],
+        },
+    ),
+    StepOutcome("And", "no campaign is paused or failed", "skipped"),
+)  # fmt: skip
+
+
+def failed_run() -> RunSummary:
+    return RunSummary(
+        verdict=Verdict.FAILED,
+        reason="1 scenario failed: quick: ...",
+        scenarios=[
+            ScenarioOutcome("f:3", "Concurrent", "quick", "failed", reason="Then ...", steps=STEPS),
+            ScenarioOutcome("f:9", "Concurrent", "standard", "skipped", reason="not selected"),
+            ScenarioOutcome("f:12", "Breakers", "operator pause", "skipped", reason="not selected"),
+            ScenarioOutcome(
+                "f:15", "Breakers", "resume path", "skipped", reason="needs fault control: set it"
+            ),
+        ],
+        target={
+            "description": "http://u:***@platform.example:8000, PostgreSQL",
+            "platform": "FastAPI K8s 0.1.0",
+        },
+        run_id="acceptance-20261201-abc",
+    )
+
+
+def test_steps_show_status_and_time_and_the_failing_step_is_marked_with_its_tables() -> None:
+    page = render_html(failed_run())
+    assert page.count('<tr class="step ') == 4
+    ((marked, took),) = re.findall(
+        r'<tr class="step step-failed marked[^>]*>(.*?)<td class="time">(.*?)</td>', page, re.S
+    )
+    assert "every lead of every campaign is enriched" in marked and took == "0.60 s"
+    assert "<strong>enrichment not finished within 0.5s</strong>" in marked
+    assert '<table class="progress"' in marked and marked.count("<td>RUNNING</td>") == 2
+    assert '<table class="timeline"' in marked and "0.2 s RUNNING" in marked
+    # Captured output is there, folded, and escaped.
+    assert re.search(
+        r'<details class="output"><summary>captured output</summary><pre>captured &lt;stdout&gt; line', page
+    )
+    assert "(background)" in page or 'class="step step-passed bg"' in page
+    assert re.search(r'<tr class="step step-skipped"[^>]*>\s*<td class="kw">And</td>', page)
+
+
+def test_deselected_scenarios_are_one_collapsed_line_and_capability_skips_say_could_not_test() -> None:
+    page = render_html(failed_run())
+    assert page.count('<section class="scenario"') == 2  # the failed one and the one that could not test
+    assert re.search(
+        r'<details id="not-run">\s*<summary>2 scenarios not run here: 2 not selected</summary>', page
+    )
+    assert "could not test" in page and "needs fault control: set it" in page
+    assert "2 not selected" in page.split("</header>", 1)[0]  # counted in the banner by the page's words
+
+
+def test_top_names_the_target_platform_run_and_suite_version() -> None:
+    page = render_html(failed_run())
+    assert '<dd id="target">http://u:***@platform.example:8000, PostgreSQL</dd>' in page
+    assert '<dd id="platform">FastAPI K8s 0.1.0</dd>' in page
+    assert "<code>acceptance-20261201-abc</code>" in page
+    assert f"campaign-acceptance {suite_version()}" in page
+
+
+def test_a_secret_in_the_target_is_hidden_by_the_one_secret_hider() -> None:
+    run = RunSummary(
+        Verdict.PASSED,
+        "ok",
+        target={"description": "http://u:pw123@h:1, SQLite", "api_url": "http://u:pw123@h:1"},
+    )
+    assert "pw123" not in render_html(run) and "pw123" not in json.dumps(run.to_dict())
+
+
+def test_template_escapes_markup_in_step_names() -> None:
+    evil = StepOutcome("When", "<script>alert(1)</script>", "failed", message="<img src=x>")
+    run = RunSummary(
+        Verdict.FAILED, "x", scenarios=[ScenarioOutcome("f:1", "F", "s", "failed", steps=(evil,))]
+    )
+    page = render_html(run)
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<img" not in page
+
+
+def test_the_aborting_step_is_marked_with_the_service_failure_and_the_report_below() -> None:
+    message = "ABORTED - a third-party service failed, not the product\n" + REPORT.render_text()
+    stopped = StepOutcome("And", "every lead of every campaign is enriched", "aborted", 0.1, message=message)
+    outcome = ScenarioOutcome(
+        "f:9", "Concurrent", "standard", "aborted", reason="aborted in flight (service failure): x",
+        steps=(stopped,), evidence=REPORT, phase="in-flight",
+    )  # fmt: skip
+    page = render_html(RunSummary(Verdict.SERVICE_FAILURE, "x", scenarios=[outcome]))
+    ((marked, took),) = re.findall(
+        r'<tr class="step step-aborted marked[^>]*>(.*?)<td class="time">(.*?)</td>', page, re.S
+    )
+    assert (
+        "<strong>Service failure: breaker openai is open (5/5 failures); 1 campaign paused</strong>" in marked
+    )
+    assert "stopped: service failure" in marked and took == "0.10 s"
+    assert "<summary>the breaker report as text</summary>" in marked
+    assert '<div class="evidence">' in page
+
+
+def test_a_known_issue_reads_as_such_with_its_id_and_link() -> None:
+    from campaign_acceptance.known_issues import KnownIssue
+
+    issue = KnownIssue("resume-15", "resume re-dispatches nothing", "https://tracker/15", ("*",), ".*", ".*")
+    outcome = ScenarioOutcome(
+        "f:1", "Breakers", "resume path", "known_issue", reason="known issue resume-15: x\nfailed: y",
+        known_issue=issue,
+    )  # fmt: skip
+    page = render_html(RunSummary(Verdict.PASSED, "ok", scenarios=[outcome]))
+    assert "known issue (does not fail the verdict)" in page
+    assert (
+        "listed known issue <strong>resume-15</strong>: resume re-dispatches nothing · https://tracker/15"
+        in page
+    )
+    assert 'href="https://tracker' not in page  # a link as text: the page loads nothing
+
     assert "provoked on purpose" not in page
 
 

@@ -263,7 +263,7 @@ def test_aborts_only_exit_2_with_tags_reasons_and_remaining_steps_not_run(tmp_pa
     # console: the abort is announced on the real stderr while the run goes on
     assert "ABORTED paused while running: aborted in flight" in result.stderr
     html = (root / "out" / "report.html").read_text()
-    assert "Why scenarios were aborted" in html and "suite:***@db" in html
+    assert "Stopped while it was running by a third-party service failure" in html and "suite:***@db" in html
 
 
 def test_a_real_failure_wins_over_an_abort_exit_1(tmp_path: Path) -> None:

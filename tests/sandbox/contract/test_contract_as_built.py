@@ -194,7 +194,8 @@ def test_a_manual_pause_pauses_campaigns_and_resume_dispatches_nothing(
 ) -> None:
     """§5.2 manual open, §10 #15 #18: jobs past the gate meet the OpenAI check; only the gate's resume."""
     sandbox = as_built(rate_limits="off")
-    sandbox.api.set_fault("perplexity", "slow", delay_ms=1500)  # holds the first leads inside Perplexity
+    # Holds the first leads inside Perplexity, long enough for the pause below even on a loaded machine.
+    sandbox.api.set_fault("perplexity", "slow", delay_ms=3000)
     campaign_id = sandbox.start(total=5)
 
     def enriching() -> list[dict[str, Any]] | None:
@@ -292,7 +293,7 @@ def _delete_campaigns(database_url: str, campaign_ids: list[str]) -> None:
 
 def test_paused_work_runs_on_and_the_fetch_unpauses_its_campaign(as_built: Callable[..., AsBuilt]) -> None:
     sandbox = as_built(rate_limits="off", workers=1)
-    sandbox.api.set_fault("apollo", "slow", delay_ms=1500)
+    sandbox.api.set_fault("apollo", "slow", delay_ms=2500)  # holds the only worker in the first fetch
     first = sandbox.start(total=5, name="fetching")
     queued = sandbox.start(total=5, name="queued behind it")  # its FETCH_LEADS job waits PENDING
     paused = sandbox.api.pause_service("apollo", reason="apollo maintenance")

@@ -1,0 +1,95 @@
+"""The report's picture: geometry from a monitor's chart data (series, breaker bands, markers, words)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from campaign_acceptance.picture import BOTTOM, LEFT, MAX_POINTS, RIGHT, TOP, build_picture
+
+
+def chart(samples: list[list[Any]], markers: list[list[Any]] | None = None) -> dict[str, Any]:
+    return {
+        "campaigns": [
+            {"id": "a", "name": "run-1 campaign 1 of 2"},
+            {"id": "b", "name": "run-1 campaign 2 of 2"},
+        ],
+        "samples": samples,
+        "markers": markers or [],
+    }
+
+
+SAMPLES = [
+    [0.0, {"a": [0, 10], "b": [0, 10]}, {}],
+    [2.0, {"a": [5, 10], "b": [2, 10]}, {}],
+    [4.0, {"a": [8, 10], "b": [3, 10]}, {"openai": "open"}],
+    [6.0, {"a": [8, 10], "b": [3, 10]}, {"openai": "half_open"}],
+    [8.0, {"a": [10, 10], "b": [10, 10]}, {}],
+]
+
+
+def test_one_series_per_campaign_inside_the_plot_with_final_counts() -> None:
+    picture = build_picture(chart(SAMPLES), run_id="run-1")
+    assert picture is not None
+    assert [s.label for s in picture.series] == ["campaign 1 of 2", "campaign 2 of 2"]  # run id left out
+    assert [(s.enriched, s.expected) for s in picture.series] == [(10, 10), (10, 10)]
+    points = [tuple(map(float, p.split(","))) for p in picture.series[0].points.split()]
+    assert points[0] == (LEFT, BOTTOM) and points[-1] == (RIGHT, TOP)
+    assert all(LEFT <= x <= RIGHT and TOP <= y <= BOTTOM for x, y in points)
+    assert len({s.color for s in picture.series}) == 2
+
+
+def test_breaker_bands_follow_the_states_on_the_same_time_axis() -> None:
+    picture = build_picture(chart(SAMPLES))
+    assert picture is not None
+    (band,) = picture.bands
+    assert band.label == "openai"
+    assert [(seg.state, seg.start_s, seg.end_s) for seg in band.segments] == [
+        ("open", 4.0, 6.0),
+        ("half_open", 6.0, 8.0),
+    ]
+    assert band.segments[0].x == LEFT + (RIGHT - LEFT) / 2
+    assert "openai breaker open from 4.0 s to 6.0 s" in picture.description
+    assert "openai breaker half-open from 6.0 s to 8.0 s" in picture.description
+
+
+def test_no_breaker_left_closed_is_one_green_band_and_said_in_words() -> None:
+    picture = build_picture(chart([[0.0, {"a": [1, 5]}, {}], [1.0, {"a": [5, 5]}, {}]]))
+    assert picture is not None
+    assert [(b.label, b.segments) for b in picture.bands] == [("all breakers closed", ())]
+    assert len(picture.series) == 1  # b was never observed
+    assert "Every breaker stayed closed." in picture.description
+
+
+def test_markers_are_numbered_in_time_order_and_stretch_the_axis() -> None:
+    markers = [
+        [12.0, "deadline", "enrichment deadline (12 s)"],
+        [4.0, "breaker-opened", "openai breaker open"],
+    ]
+    picture = build_picture(chart(SAMPLES, markers))
+    assert picture is not None
+    assert [(m.number, m.kind) for m in picture.markers] == [(1, "breaker-opened"), (2, "deadline")]
+    assert picture.duration_s == 12.0 and picture.markers[1].x == RIGHT
+    assert "deadline (enrichment deadline (12 s)) at 12.0 s" in picture.description
+
+
+def test_long_waits_are_thinned_but_keep_the_last_sample() -> None:
+    samples = [[i * 0.5, {"a": [min(i, 10), 10]}, {}] for i in range(MAX_POINTS * 3)]
+    picture = build_picture(chart(samples))
+    assert picture is not None
+    points = picture.series[0].points.split()
+    assert len(points) == MAX_POINTS and float(points[-1].split(",")[0]) == RIGHT
+
+
+def test_nothing_observed_is_no_picture() -> None:
+    assert build_picture(None) is None
+    assert build_picture({"campaigns": [], "samples": [], "markers": []}) is None
+
+
+def test_markers_close_together_share_one_badge_and_a_last_cycle_state_still_shows() -> None:
+    samples = [*SAMPLES[:4], [8.0, {"a": [10, 10], "b": [10, 10]}, {"openai": "open"}]]
+    markers = [[8.0, "breaker-opened", "openai breaker open"], [8.0, "pause-noticed", "pause noticed"]]
+    picture = build_picture(chart(samples, markers))
+    assert picture is not None
+    assert [m.badge for m in picture.markers] == ["1-2", None]
+    last = picture.bands[0].segments[-1]
+    assert (last.start_s, last.end_s) == (8.0, 8.0) and last.width >= 5 and last.x + last.width <= RIGHT
