@@ -1,15 +1,16 @@
-"""The suite's settings: one immutable object built once per run from four layers.
+"""The suite's settings: one immutable pydantic-settings model, built once per run from four layers.
 
-Precedence, highest first:
+Precedence, highest first (``Settings.settings_customise_sources``):
   1. ``-D name=value`` on the behave command line;
   2. environment variable ``CAMPAIGN_SUITE_<NAME>`` (upper-case field name);
   3. ``[behave.userdata]`` in ``behave.ini``;
   4. the built-in default.
 
 Every problem raises ``ConfigurationError`` with one line naming the setting, the bad value (passwords
-hidden) and where it came from. For the optional URL settings an empty string means "not set" and overrides
-lower layers (so ``-D database_url=`` turns off a database configured in behave.ini); for the other settings
-an empty string is ignored and the next layer applies (CI templates often export empty variables).
+hidden) and where it came from. For the optional settings in ``EMPTY_MEANS_UNSET`` an empty string means
+"not set" and overrides lower layers (so ``-D database_url=`` turns off a database configured in behave.ini);
+for the other settings an empty string is ignored and the next layer applies (CI templates often export
+empty variables).
 """
 
 from __future__ import annotations
@@ -17,13 +18,17 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+from pydantic import BeforeValidator, ValidationError, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -37,65 +42,22 @@ DATABASE_DRIVERS = ("postgresql", "postgresql+psycopg", "sqlite", "sqlite+pysqli
 _SAFE_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _MAX_PREFIX = 20
 _MAX_RUN_ID = 48  # leaves room for a suffix and still fits the 64-character email local part
-
-
-@dataclass(frozen=True, repr=False)
-class Settings:
-    """Everything a run can be configured with; see docs/architecture.md for the meaning of each field."""
-
-    api_url: str | None = None  # None: start the embedded sandbox
-    database_url: str | None = None
-    fault_control_url: str | None = None
-    tenant_prefix: str = "acceptance"
-    run_id: str = ""  # load_settings always fills it in
-    scale: float = 1.0
-    # When set, these replace the campaign count / leads per campaign of every scenario and example
-    # (scale then applies to the other one only).
-    campaigns: int | None = None
-    leads: int | None = None
-    allow_no_scenarios: bool = False  # a run that executes no scenario passes instead of exit 3
-    start_mode: str = "sequential"
-    fetch_deadline_s: float = 180.0
-    enrichment_deadline_s: float = 600.0
-    pause_deadline_s: float = 60.0
-    stall_s: float = 30.0
-    poll_interval_s: float = 0.2
-    poll_max_interval_s: float = 2.0
-    health_gate: str = "abort"
-    rate_limit_trips: str = "service_failure"
-    request_timeout_s: float = 10.0
-    reports_dir: Path = Path("reports")
-    sandbox_database_url: str | None = None
-    sandbox_workers: int = 8
-    # None: the sandbox's own default (intended, published limits) or its SANDBOX_PROFILE/_RATE_LIMITS.
-    sandbox_profile: str | None = None
-    sandbox_rate_limits: str | None = None
-    progress: bool = True
-    # Health monitoring (metrics.py): scheduled runs select no @trips_breaker scenario by default and export
-    # Prometheus metrics to metrics_textfile (default <reports_dir>/campaign_acceptance.prom) and the gateway.
-    health_monitoring: bool = False
-    metrics_textfile: Path | None = None
-    pushgateway_url: str | None = None
-    known_issues: Path | None = None  # the known-issues file to apply (none by default)
-    known_issues_strict: bool = True  # a listed scenario that passes fails the verdict ("fixed?")
-
-    def redacted(self) -> dict[str, str]:
-        """Every field as text, safe to print or write to a report (URL passwords become ``***``)."""
-        return redact_mapping({f.name: _text(getattr(self, f.name)) for f in fields(self)})
-
-    def __repr__(self) -> str:
-        shown = self.redacted()
-        inner = ", ".join(
-            f"{f.name}={shown[f.name] if isinstance(getattr(self, f.name), str) else getattr(self, f.name)!r}"
-            for f in fields(self)
-        )
-        return f"Settings({inner})"
-
-    __str__ = __repr__
-
-
-def setting_names() -> tuple[str, ...]:
-    return tuple(f.name for f in fields(Settings))
+EMPTY_MEANS_UNSET = frozenset(
+    {
+        "api_url",
+        "database_url",
+        "fault_control_url",
+        "sandbox_database_url",
+        "campaigns",
+        "leads",
+        "metrics_textfile",
+        "pushgateway_url",
+        "known_issues",
+    }
+)
+# The layers by their origin text, highest first; their raw values are set by load_settings for one build.
+_ORIGINS = ("-D", "environment", "behave.ini [behave.userdata]")
+_LAYERS: ContextVar[dict[str, dict[str, str]] | None] = ContextVar("settings_layers", default=None)
 
 
 # ---------------------------------------------------------------------------------------------- parsing
@@ -103,6 +65,11 @@ def setting_names() -> tuple[str, ...]:
 
 class _Invalid(ValueError):
     """A raw value does not parse; the text says what was expected."""
+
+
+def _raw(parse: Callable[[str], Any]) -> BeforeValidator:
+    """Parse text from a layer; a typed value (``Settings(x=...)`` in code) goes to pydantic's check as is."""
+    return BeforeValidator(lambda value: parse(value) if isinstance(value, str) else value)
 
 
 def _positive_number(raw: str) -> float:
@@ -193,51 +160,125 @@ def _path(raw: str) -> Path:
     return Path(raw.strip())
 
 
-_OPTIONAL = frozenset(
-    {
-        "api_url",
-        "database_url",
-        "fault_control_url",
-        "sandbox_database_url",
-        "campaigns",
-        "leads",
-        "metrics_textfile",
-        "pushgateway_url",
-        "known_issues",
-    }
-)
-_PARSERS: dict[str, Callable[[str], Any]] = {
-    "api_url": _http_url,
-    "database_url": _database_url,
-    "fault_control_url": _http_url,
-    "tenant_prefix": _safe_name(_MAX_PREFIX),
-    "run_id": _safe_name(_MAX_RUN_ID),
-    "scale": _positive_number,
-    "campaigns": _positive_int,
-    "leads": _positive_int,
-    "allow_no_scenarios": _boolean,
-    "start_mode": _choice("sequential", "concurrent"),
-    "fetch_deadline_s": _positive_number,
-    "enrichment_deadline_s": _positive_number,
-    "pause_deadline_s": _positive_number,
-    "stall_s": _positive_number,
-    "poll_interval_s": _positive_number,
-    "poll_max_interval_s": _positive_number,
-    "health_gate": _choice("abort", "warn"),
-    "rate_limit_trips": _choice("service_failure", "product_failure"),
-    "request_timeout_s": _positive_number,
-    "reports_dir": _path,
-    "sandbox_database_url": _database_url,
-    "sandbox_workers": _positive_int,
-    "sandbox_profile": _choice(*(p.value for p in ProfileName)),
-    "sandbox_rate_limits": _rate_limits,
-    "progress": _boolean,
-    "health_monitoring": _boolean,
-    "metrics_textfile": _path,
-    "pushgateway_url": _http_url,
-    "known_issues": _path,
-    "known_issues_strict": _boolean,
-}
+PositiveNumber = Annotated[float, _raw(_positive_number)]
+PositiveInt = Annotated[int, _raw(_positive_int)]
+Flag = Annotated[bool, _raw(_boolean)]
+HttpUrl = Annotated[str, _raw(_http_url)]
+DatabaseUrl = Annotated[str, _raw(_database_url)]
+FilePath = Annotated[Path, _raw(_path)]
+
+
+def _one_of(*allowed: str) -> BeforeValidator:
+    return _raw(_choice(*allowed))
+
+
+# ---------------------------------------------------------------------------------------------- the model
+
+
+class _Layer(PydanticBaseSettingsSource):
+    """One layer's raw values (set by load_settings); empty text handled as the module doc says."""
+
+    def __init__(self, settings_cls: type[BaseSettings], origin: str) -> None:
+        super().__init__(settings_cls)
+        self.origin = origin
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self().get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return supplied((_LAYERS.get() or {}).get(self.origin, {}))
+
+
+class Settings(BaseSettings):
+    """Everything a run can be configured with; see docs/architecture.md for the meaning of each field."""
+
+    # The defaults are right by construction; only what a layer or the code gives is checked.
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=False)
+
+    api_url: HttpUrl | None = None  # None: start the embedded sandbox
+    database_url: DatabaseUrl | None = None
+    fault_control_url: HttpUrl | None = None
+    tenant_prefix: Annotated[str, _raw(_safe_name(_MAX_PREFIX))] = "acceptance"
+    run_id: Annotated[str, _raw(_safe_name(_MAX_RUN_ID))] = ""  # load_settings always fills it in
+    scale: PositiveNumber = 1.0
+    # When set, these replace the campaign count / leads per campaign of every scenario and example
+    # (scale then applies to the other one only).
+    campaigns: PositiveInt | None = None
+    leads: PositiveInt | None = None
+    allow_no_scenarios: Flag = False  # a run that executes no scenario passes instead of exit 3
+    start_mode: Annotated[str, _one_of("sequential", "concurrent")] = "sequential"
+    fetch_deadline_s: PositiveNumber = 180.0
+    enrichment_deadline_s: PositiveNumber = 600.0
+    pause_deadline_s: PositiveNumber = 60.0
+    stall_s: PositiveNumber = 30.0
+    poll_interval_s: PositiveNumber = 0.2
+    poll_max_interval_s: PositiveNumber = 2.0
+    health_gate: Annotated[str, _one_of("abort", "warn")] = "abort"
+    rate_limit_trips: Annotated[str, _one_of("service_failure", "product_failure")] = "service_failure"
+    request_timeout_s: PositiveNumber = 10.0
+    reports_dir: FilePath = Path("reports")
+    sandbox_database_url: DatabaseUrl | None = None
+    sandbox_workers: PositiveInt = 8
+    # None: the sandbox's own default (intended, published limits) or its SANDBOX_PROFILE/_RATE_LIMITS.
+    sandbox_profile: Annotated[str, _one_of(*(p.value for p in ProfileName))] | None = None
+    sandbox_rate_limits: Annotated[str, _raw(_rate_limits)] | None = None
+    progress: Flag = True
+    # Health monitoring (metrics.py): scheduled runs select no @trips_breaker scenario by default and export
+    # Prometheus metrics to metrics_textfile (default <reports_dir>/campaign_acceptance.prom) and the gateway.
+    health_monitoring: Flag = False
+    metrics_textfile: FilePath | None = None
+    pushgateway_url: HttpUrl | None = None
+    known_issues: FilePath | None = None  # the known-issues file to apply (none by default)
+    known_issues_strict: Flag = True  # a listed scenario that passes fails the verdict ("fixed?")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Values given in code first, then -D, the environment and behave.ini; never a .env or secrets dir.
+        return (init_settings, *(_Layer(settings_cls, origin) for origin in _ORIGINS))
+
+    @model_validator(mode="after")
+    def _poll_interval_within_its_maximum(self) -> Settings:
+        if self.poll_interval_s > self.poll_max_interval_s:
+            limit, got = self.poll_max_interval_s, self.poll_interval_s
+            raise _Invalid(f"must not exceed poll_max_interval_s ({limit:g}), got {got:g}")
+        return self
+
+    def redacted(self) -> dict[str, str]:
+        """Every field as text, safe to print or write to a report (URL passwords become ``***``)."""
+        return redact_mapping({name: _text(getattr(self, name)) for name in type(self).model_fields})
+
+    def __repr__(self) -> str:
+        shown = self.redacted()
+        inner = ", ".join(
+            f"{name}={shown[name] if isinstance(value, str) else value!r}"
+            for name, value in ((name, getattr(self, name)) for name in type(self).model_fields)
+        )
+        return f"Settings({inner})"
+
+    __str__ = __repr__
+
+
+def setting_names() -> tuple[str, ...]:
+    return tuple(Settings.model_fields)
+
+
+def supplied(layer: Mapping[str, str]) -> dict[str, str | None]:
+    """What a layer sets: empty text is "not set" (None) for EMPTY_MEANS_UNSET and left out otherwise."""
+    values: dict[str, str | None] = {}
+    for name, raw in layer.items():
+        if raw.strip() == "":
+            if name in EMPTY_MEANS_UNSET:
+                values[name] = None
+            continue
+        values[name] = raw
+    return values
 
 
 def _text(value: object) -> str:
@@ -258,34 +299,46 @@ def load_settings(
     known = setting_names()
     _reject_unknown(ini, "behave.ini [behave.userdata]", known)
     _reject_unknown(defines, "-D", known)
-    env_layer = _environment_layer(environ, known)
-    layers: list[tuple[str, Mapping[str, str]]] = [
-        ("-D", defines),
-        ("environment", env_layer),
-        ("behave.ini", ini),
-    ]
+    layers = dict(zip(_ORIGINS, (dict(defines), _environment_layer(environ, known), dict(ini)), strict=True))
+    with _layers(layers):
+        try:
+            settings = Settings()
+        except ValidationError as invalid:
+            raise _configuration_error(invalid, layers) from None
+    if not settings.run_id:
+        settings = settings.model_copy(update={"run_id": generate_run_id(settings.tenant_prefix, now)})
+    return settings
 
-    values: dict[str, Any] = {}
-    origins: dict[str, str] = {}
-    for name in known:
-        for origin, layer in layers:
-            raw = layer.get(name)
-            if raw is None or (raw.strip() == "" and name not in _OPTIONAL):
-                continue
-            origins[name] = _origin_text(origin, name)
-            values[name] = None if raw.strip() == "" else _parse(name, raw, origins[name])
-            break
 
-    poll, poll_max = (values.get(n, getattr(Settings, n)) for n in ("poll_interval_s", "poll_max_interval_s"))
-    if poll > poll_max:
-        raise ConfigurationError(
-            f"setting poll_interval_s: must not exceed poll_max_interval_s ({poll_max:g}), got {poll:g} "
-            f"(from {origins.get('poll_interval_s', 'default')})"
-        )
-    if not values.get("run_id"):
-        prefix = values.get("tenant_prefix", Settings.tenant_prefix)
-        values["run_id"] = generate_run_id(prefix, now)
-    return Settings(**values)
+@contextmanager
+def _layers(layers: dict[str, dict[str, str]]) -> Iterator[None]:
+    token = _LAYERS.set(layers)
+    try:
+        yield
+    finally:
+        _LAYERS.reset(token)
+
+
+def _configuration_error(invalid: ValidationError, layers: dict[str, dict[str, str]]) -> ConfigurationError:
+    """The first problem as one line: setting, what was expected, the value (passwords hidden), its origin."""
+    problem = invalid.errors()[0]
+    cause = problem.get("ctx", {}).get("error")
+    # A field's own error has the field in loc; the cross-field rule is about poll_interval_s.
+    name = str(problem["loc"][0]) if problem["loc"] else "poll_interval_s"
+    origin = _origin_of(name, layers)
+    if not problem["loc"]:
+        return ConfigurationError(f"setting {name}: {cause} (from {origin})")
+    expected = cause if isinstance(cause, _Invalid) else problem["msg"]
+    return ConfigurationError(
+        f"setting {name}: expected {expected}, got {redact_url(str(problem['input']))!r} (from {origin})"
+    )
+
+
+def _origin_of(name: str, layers: dict[str, dict[str, str]]) -> str:
+    for origin, layer in layers.items():
+        if name in supplied(layer):
+            return ENV_PREFIX + name.upper() if origin == "environment" else origin
+    return "default"
 
 
 def generate_run_id(tenant_prefix: str, now: datetime | None = None) -> str:
@@ -323,7 +376,8 @@ def reports_dir_from_behave(config: Any, environ: Mapping[str, str]) -> Path:
         raw = str(layer.get("reports_dir") or "").strip()
         if raw:
             return _path(raw)
-    return Settings.reports_dir
+    default: Path = Settings.model_fields["reports_dir"].default
+    return default
 
 
 def _own(layer: Mapping[str, str]) -> dict[str, str]:
@@ -349,20 +403,3 @@ def _reject_unknown(layer: Mapping[str, str], origin: str, known: tuple[str, ...
         names = ", ".join(map(repr, unknown))
         known_text = ", ".join(known)
         raise ConfigurationError(f"unknown setting {names} (from {origin}); known settings: {known_text}")
-
-
-def _origin_text(origin: str, name: str) -> str:
-    if origin == "environment":
-        return ENV_PREFIX + name.upper()
-    if origin == "behave.ini":
-        return "behave.ini [behave.userdata]"
-    return origin
-
-
-def _parse(name: str, raw: str, origin: str) -> Any:
-    try:
-        return _PARSERS[name](raw)
-    except _Invalid as bad:
-        raise ConfigurationError(
-            f"setting {name}: expected {bad}, got {redact_url(raw)!r} (from {origin})"
-        ) from None

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from behave.configuration import Configuration
+from pydantic import ValidationError
 
 from campaign_acceptance.errors import ConfigurationError
 from campaign_acceptance.settings import (
@@ -336,3 +337,12 @@ def test_embedded_sandbox_profile_and_rate_limits() -> None:
         defines={"sandbox_profile": "As-Built"}, env={"CAMPAIGN_SUITE_SANDBOX_RATE_LIMITS": "x10,apollo=off"}
     )
     assert (s.sandbox_profile, s.sandbox_rate_limits) == ("as-built", "x10,apollo=off")
+
+
+def test_settings_made_in_code_read_no_layer_and_are_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Only load_settings reads -D, the environment and behave.ini; Settings(...) in code is what it says.
+    monkeypatch.setenv("CAMPAIGN_SUITE_SCALE", "3")
+    assert Settings(leads=5).scale == 1.0
+    assert load_settings({}, {}, {"CAMPAIGN_SUITE_SCALE": "3"}).scale == 3.0
+    with pytest.raises(ValidationError, match="frozen"):
+        Settings().scale = 2.0
