@@ -5,29 +5,17 @@ from __future__ import annotations
 import pytest
 
 from campaign_common.waiting import Deadline, wait_until
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 50.0
-        self.slept: list[float] = []
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.t += seconds
+from clocks import FakeClock
 
 
 def test_returns_the_first_truthy_value_without_sleeping_when_it_already_holds() -> None:
-    clock = FakeClock()
+    clock = FakeClock(50.0)
     assert wait_until(lambda: "ready", Deadline.after(1.0, clock), lambda _: AssertionError("no")) == "ready"
     assert clock.slept == []
 
 
 def test_intervals_back_off_by_half_up_to_the_cap_and_never_pass_the_deadline() -> None:
-    clock = FakeClock()
+    clock = FakeClock(50.0)
     with pytest.raises(TimeoutError) as caught:
         wait_until(
             lambda: None,
@@ -43,7 +31,7 @@ def test_intervals_back_off_by_half_up_to_the_cap_and_never_pass_the_deadline() 
 
 
 def test_looks_once_more_at_the_deadline_and_succeeds_then() -> None:
-    clock = FakeClock()
+    clock = FakeClock(50.0)
     answers = iter([None, None, 0, None, "late"])  # sleeps 0.05, 0.075, 0.1125, then 0.0125
     got = wait_until(lambda: next(answers), Deadline.after(0.25, clock), lambda _: AssertionError("no"))
     assert got == "late"
@@ -51,7 +39,7 @@ def test_looks_once_more_at_the_deadline_and_succeeds_then() -> None:
 
 
 def test_an_error_of_the_condition_ends_the_wait_at_once() -> None:
-    clock = FakeClock()
+    clock = FakeClock(50.0)
 
     def broken() -> bool:
         raise RuntimeError("the server thread exited")
@@ -69,7 +57,7 @@ def test_a_nonsensical_interval_is_refused() -> None:
 
 
 def test_deadline_arithmetic() -> None:
-    clock = FakeClock()
+    clock = FakeClock(50.0)
     deadline = Deadline.after(2.0, clock)
     clock.t += 1.5
     assert deadline.at == 52.0

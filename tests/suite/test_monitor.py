@@ -22,19 +22,7 @@ from campaign_acceptance.monitor import (
     summarize_job_errors,
 )
 from campaign_acceptance.progress import ConsoleProgress, render_line
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-        self.slept: list[float] = []
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.t += seconds
+from clocks import FakeClock
 
 
 class Script:
