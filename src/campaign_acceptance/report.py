@@ -180,7 +180,11 @@ STEP_WORDS = {
     "untested": "not run",
 }
 # The verdict reason often starts with the banner's own words: they are not repeated under it.
-_REASON_PREFIXES = ("Stopped by a third-party service failure: ", "Nothing could be tested: ")
+_REASON_PREFIXES = (
+    "Stopped by a third-party service failure: ",
+    "Stopped by the platform's own rate limiter: ",
+    "Nothing could be tested: ",
+)
 NOT_SELECTED = "not selected"
 
 _environment = Environment(
@@ -274,7 +278,11 @@ def _scenario_view(o: ScenarioOutcome, run_id: str | None) -> dict[str, Any]:
         evidence_title = ""
     elif o.status == ABORTED:
         when = "before it started (health gate)" if o.phase == "gate" else "while it was running"
-        evidence_title = f"Stopped {when} by a third-party service failure"
+        # A breaker the platform's own rate limiter opened is not a third-party outage: say which it was.
+        cause = (
+            "the platform's own rate limiter" if o.evidence.rate_limited else "a third-party service failure"
+        )
+        evidence_title = f"Stopped {when} by {cause}"
     else:
         evidence_title = "Paused on purpose by the scenario, as expected"
     return {
@@ -325,6 +333,13 @@ def report_context(summary: RunSummary) -> dict[str, Any]:
     """Everything the template shows, as plain words and numbers."""
     # A verdict added later (e.g. an interrupted run) still gets a banner in its own words.
     title, css = BANNER.get(summary.verdict, (summary.verdict.name.replace("_", " ").capitalize(), "bad"))
+    evidence = [o.evidence for o in summary.aborts]
+    if (
+        summary.verdict is Verdict.SERVICE_FAILURE
+        and evidence
+        and all(e and e.rate_limited for e in evidence)
+    ):
+        title = "Stopped: the platform's own rate limiter"
     detail = summary.reason
     for prefix in _REASON_PREFIXES:
         if detail.startswith(prefix):

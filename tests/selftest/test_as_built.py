@@ -108,8 +108,26 @@ def test_as_built_with_published_limits_the_happy_path_aborts_naming_the_rate_li
     # The JUnit text carries the whole breaker report, the job errors included.
     assert any(s is not None and "errors of the run's paused or failed jobs" in (s.text or "") for s in junit)
     assert "Rate limit exceeded for OpenAI API" in result.html
+    assert "own rate limiter" in result.html and "by a third-party service failure" not in result.html
     assert lines_with(result.stderr, "opened by the platform's own rate limiter"), result.describe()
     assert result.duration_s < 60, result.describe()
+
+    # A team that counts such trips as product failures: the same run fails (exit 1), saying why.
+    strict = run_behave(
+        tmp_path / "strict",
+        "--tags=@happy_path",
+        defines={"sandbox_profile": "as-built", "rate_limit_trips": "product_failure"},
+        timeout_s=120,
+    )
+    print(figures(strict))
+    assert strict.exit_code == 1, strict.describe()
+    assert strict.status is not None and strict.status["verdict"] == "FAILED"
+    failed = [s for s in scenarios(strict).values() if s["status"] == "failed"]
+    assert len(failed) == 1, figures(strict)
+    assert "the platform's own rate limiter opened a breaker (rate_limit_trips=product_failure)" in str(
+        failed[0]["reason"]
+    )
+    assert strict.duration_s < 60, strict.describe()
 
 
 def test_as_built_with_raised_limits_and_the_known_issues_file_exits_0_showing_them(tmp_path: Path) -> None:

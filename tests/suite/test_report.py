@@ -330,3 +330,20 @@ def test_html_lists_the_job_errors_that_say_why_the_breaker_opened() -> None:
     assert "Errors of the run's paused or failed jobs" in page
     assert "PAUSED Job paused: &lt;openai&gt; unavailable (3 jobs)" in page
     assert "Errors of the run's paused or failed jobs" not in render_html(summary())
+
+
+def test_html_banner_names_the_platforms_own_rate_limiter_instead_of_a_third_party() -> None:
+    limited = dataclasses.replace(
+        REPORT, job_errors=("COMPLETED email_copy: Rate limit exceeded for OpenAI API.",)
+    )
+    base = summary()
+    base.scenarios[1] = dataclasses.replace(base.scenarios[1], evidence=limited)
+    page = render_html(base)
+    assert (
+        "Stopped: the platform&#39;s own rate limiter" in page
+        or "Stopped: the platform&#x27;s own rate limiter" in page
+    )
+    assert "by the platform" in page and "own rate limiter" in page
+    assert "by a third-party service failure" not in page
+    plain = render_html(summary())
+    assert "Stopped: service failure" in plain and "by a third-party service failure" in plain
