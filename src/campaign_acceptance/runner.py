@@ -15,6 +15,7 @@ its reporters (JUnit files written, summary printed), so exiting there is safe a
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -28,7 +29,8 @@ from behave.runner import Runner
 from behave.runner_util import print_undefined_step_snippets
 
 from campaign_acceptance.allure_results import allure_directories, finish_results
-from campaign_acceptance.errors import CannotTestError
+from campaign_acceptance.errors import CannotTestError, ConfigurationError
+from campaign_acceptance.metrics import export as export_metrics
 from campaign_acceptance.outcome import (
     ABORTED_TAG,
     FAILED,
@@ -44,6 +46,8 @@ from campaign_acceptance.outcome import (
     verdict_reason,
 )
 from campaign_acceptance.report import RunSummary, summary_campaigns, write_reports
+from campaign_acceptance.selection import Selection, apply_selection
+from campaign_acceptance.settings import Settings, settings_from_behave
 
 
 class VerdictJUnitReporter(JUnitReporter):  # type: ignore[misc]
@@ -129,6 +133,7 @@ class VerdictRunner(Runner):  # type: ignore[misc]
         self.interrupted = False
         self.summary: RunSummary | None = None
         self.verdict: Verdict | None = None
+        self.selection = Selection()
 
     # -- behave hooks into the run ---------------------------------------------------------------------
     def abort(self, reason: str | None = None) -> None:
@@ -164,6 +169,23 @@ class VerdictRunner(Runner):  # type: ignore[misc]
     def _cannot_test(self) -> str | None:
         record = record_of(self.context)
         return (record.cannot_test if record else None) or self.cannot_test_reason
+
+    def run_model(self, features: Any = None) -> bool:
+        # The suite's own selection rules (selection.py), before any hook runs.
+        settings = self._peek_settings()
+        self.selection = apply_selection(
+            self.features if features is None else features,
+            self.config,
+            health_monitoring=bool(settings and settings.health_monitoring),
+        )
+        return bool(super().run_model(features))
+
+    def _peek_settings(self) -> Settings | None:
+        """The settings, for the selection rules; invalid ones are reported by before_all (exit 3)."""
+        try:
+            return settings_from_behave(self.config, os.environ)
+        except ConfigurationError:
+            return None
 
     # -- the run ---------------------------------------------------------------------------------------
     def run(self) -> bool:
@@ -203,9 +225,20 @@ class VerdictRunner(Runner):  # type: ignore[misc]
             settings=dict(record.settings),
             campaigns=summary_campaigns(record.campaigns),
             warnings=list(record.warnings),
+            enrichment=list(record.enrichment),
+            capacity=list(record.capacity),
+            breakers_at_start=list(record.breakers_at_start.values()),
+            breakers_at_end=list(record.breakers_at_end.values()),
             target=dict(record.target),
             run_id=record.settings.get("run_id"),
         )
+        if record.metrics is not None:
+            done, failed = export_metrics(
+                record.metrics, summary, record.breakers_at_start, record.breakers_at_end
+            )
+            summary.warnings.extend(failed)
+            for line in done + failed:
+                print(line, flush=True)
         self.summary, self.verdict = summary, verdict
         self._write(Path(record.reports_dir or "reports"), summary)
         for directory in allure_directories(getattr(self, "formatters", None) or ()):

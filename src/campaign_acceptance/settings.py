@@ -53,6 +53,9 @@ class Settings:
     tenant_prefix: str = "acceptance"
     run_id: str = ""  # load_settings always fills it in
     scale: float = 1.0
+    # When set, they replace the campaign count / leads per campaign of every scenario and example.
+    campaigns: int | None = None
+    leads: int | None = None
     start_mode: str = "sequential"
     fetch_deadline_s: float = 180.0
     enrichment_deadline_s: float = 600.0
@@ -70,6 +73,11 @@ class Settings:
     sandbox_profile: str | None = None
     sandbox_rate_limits: str | None = None
     progress: bool = True
+    # Health monitoring (metrics.py): scheduled runs select no @trips_breaker scenario by default and export
+    # Prometheus metrics to metrics_textfile (default <reports_dir>/campaign_acceptance.prom) and the gateway.
+    health_monitoring: bool = False
+    metrics_textfile: Path | None = None
+    pushgateway_url: str | None = None
     known_issues: Path | None = None  # the known-issues file to apply (none by default)
     known_issues_strict: bool = True  # a listed scenario that passes fails the verdict ("fixed?")
 
@@ -191,7 +199,17 @@ def _path(raw: str) -> Path:
 
 
 _OPTIONAL = frozenset(
-    {"api_url", "database_url", "fault_control_url", "sandbox_database_url", "known_issues"}
+    {
+        "api_url",
+        "database_url",
+        "fault_control_url",
+        "sandbox_database_url",
+        "campaigns",
+        "leads",
+        "metrics_textfile",
+        "pushgateway_url",
+        "known_issues",
+    }
 )
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "api_url": _http_url,
@@ -200,6 +218,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "tenant_prefix": _safe_name(_MAX_PREFIX),
     "run_id": _safe_name(_MAX_RUN_ID),
     "scale": _positive_number,
+    "campaigns": _positive_int,
+    "leads": _positive_int,
     "start_mode": _choice("sequential", "concurrent"),
     "fetch_deadline_s": _positive_number,
     "enrichment_deadline_s": _positive_number,
@@ -216,6 +236,9 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "sandbox_profile": _choice(*(p.value for p in ProfileName)),
     "sandbox_rate_limits": _rate_limits,
     "progress": _boolean,
+    "health_monitoring": _boolean,
+    "metrics_textfile": _path,
+    "pushgateway_url": _http_url,
     "known_issues": _path,
     "known_issues_strict": _boolean,
 }
