@@ -1,4 +1,5 @@
-"""Shared fixtures: ``pg_url``, a throwaway PostgreSQL for tests marked ``postgres``."""
+"""Shared fixtures: ``pg_url``, a throwaway PostgreSQL for tests marked ``postgres``; ``sandboxes``, the one
+way a test starts sandboxes (tests/support)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pgserver import PgServer, PgUnavailable
+from support.sandboxes import Sandboxes
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -46,3 +48,11 @@ def pg_url() -> Iterator[str]:
         yield url
     finally:
         server.stop()
+
+
+@pytest.fixture
+def sandboxes() -> Iterator[Sandboxes]:
+    """Start sandboxes with ``sandboxes.start(settings)`` and users with ``sandboxes.user(server)``; every one
+    is stopped (closed) after the test."""
+    with Sandboxes() as started:
+        yield started
