@@ -24,9 +24,7 @@ from campaign_acceptance.outcome import (
     gate_decision,
     verdict_reason,
 )
-
-OPENAI_OPEN = BreakerState("openai", "open", 5, 5, True, "2025-01-01T00:00:00", "circuit_breaker_open")
-REPORT = BreakerReport("breaker openai is open (5/5 failures)", (OPENAI_OPEN,), (), 1.2, (OPENAI_OPEN,))
+from support.evidence import OPENAI_OPEN, REPORT
 
 
 def o(status: str, name: str = "s", evidence: BreakerReport | None = None) -> ScenarioOutcome:

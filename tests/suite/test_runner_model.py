@@ -28,10 +28,7 @@ from campaign_acceptance.runner import (
     outcomes_from_features,
     scenario_key,
 )
-
-OPENAI_OPEN = BreakerState("openai", "open", 5, 5, True, "2025-01-01T00:00:00", "circuit_breaker_open")
-REPORT = BreakerReport("breaker openai is open (5/5 failures)", (OPENAI_OPEN,), (), 1.2, (OPENAI_OPEN,))
-
+from support.evidence import OPENAI_OPEN, REPORT
 
 FEATURE = """\
 Feature: F
