@@ -22,6 +22,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("filterwarnings", "ignore::jwt.warnings.InsecureKeyLengthWarning")
 
 
+@pytest.fixture
+def sandboxes() -> Iterator[Sandboxes]:
+    """Start sandboxes with ``sandboxes.start(settings)`` and users with ``sandboxes.user(server)``; every one
+    is stopped (closed) after the test."""
+    with Sandboxes() as started:
+        yield started
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A ``postgresql+psycopg://`` URL of an empty database.
@@ -48,11 +56,3 @@ def pg_url() -> Iterator[str]:
         yield url
     finally:
         server.stop()
-
-
-@pytest.fixture
-def sandboxes() -> Iterator[Sandboxes]:
-    """Start sandboxes with ``sandboxes.start(settings)`` and users with ``sandboxes.user(server)``; every one
-    is stopped (closed) after the test."""
-    with Sandboxes() as started:
-        yield started
