@@ -50,3 +50,8 @@ def step_database_agrees(context: Context) -> None:
 @then("the database shows every lead enriched exactly once, none lost and none twice")
 def step_enriched_exactly_once(context: Context) -> None:
     scenarios.check_every_lead_enriched_exactly_once(world_of(context))
+
+
+@then("the run's throughput and lead latency are reported")
+def step_capacity_figures(context: Context) -> None:
+    scenarios.report_capacity_figures(world_of(context))

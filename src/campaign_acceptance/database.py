@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
+from campaign_acceptance.capacity import JobTiming
 from campaign_acceptance.errors import DatabaseUnavailableError
 from campaign_acceptance.model import Progress
 from campaign_acceptance.settings import redact_url
@@ -64,6 +65,8 @@ jobs = sa.table(
     sa.column("status", _text),
     sa.column("campaign_id", _text),
     sa.column("error", _text),
+    sa.column("created_at", sa.DateTime()),
+    sa.column("completed_at", sa.DateTime()),
 )
 users = sa.table("users", sa.column("id", _text), sa.column("email", _text))
 TABLES = (organizations, campaigns, leads, jobs, users)
@@ -295,6 +298,15 @@ class DatabaseProbe:
         )
         rows = self._read("job query", lambda conn: conn.execute(query).all())
         return [JobRow(*row) for row in rows]
+
+    def job_timings(self, campaign_ids: Sequence[str]) -> list[JobTiming]:
+        """Type, status and created/completed timestamps of every job of the campaigns (one query)."""
+        c = jobs.c
+        query = sa.select(_str(c.job_type), _str(c.status), c.created_at, c.completed_at).where(
+            c.campaign_id.in_(list(campaign_ids))
+        )
+        rows = self._read("job timing query", lambda conn: conn.execute(query).all())
+        return [JobTiming(*row) for row in rows]
 
     def emails_in_several_campaigns(self, campaign_ids: Sequence[str]) -> list[str]:
         """Emails (compared lower-cased) that leads of more than one of the given campaigns share."""

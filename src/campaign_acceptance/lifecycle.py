@@ -29,6 +29,8 @@ from campaign_acceptance.errors import (
     TargetUnreachableError,
 )
 from campaign_acceptance.known_issues import load_known_issues
+from campaign_acceptance.metrics import TEXTFILE_NAME, MetricsTarget
+from campaign_acceptance.model import BreakerState
 from campaign_acceptance.monitor import ApiDbSource, ReadErrors, RealClock, read_job_errors, snapshot_from_api
 from campaign_acceptance.outcome import (
     RunRecord,
@@ -90,15 +92,35 @@ def start_run(context: Any) -> None:
         record.settings = settings.redacted()
         record.reports_dir = str(settings.reports_dir)
         record.allow_no_scenarios = settings.allow_no_scenarios
+        record.metrics = metrics_target(settings)
         if settings.known_issues is not None:
             record.known_issues = load_known_issues(settings.known_issues)
         record.known_issues_strict = settings.known_issues_strict
         world.session_ = open_session(settings, record)
+        record.breakers_at_start = _breakers_or_none(world.session_.client)
         record.target = describe_target(world.session_)
     except CannotTestError as error:
         if not record.settings:  # the settings themselves are invalid: still write where CI looks
             record.reports_dir = str(reports_dir_from_behave(context.config, os.environ))
         cannot_test(context, error, record)
+
+
+def metrics_target(settings: Settings) -> MetricsTarget | None:
+    """Where the run's metrics go: set by health_monitoring, metrics_textfile or pushgateway_url."""
+    textfile = settings.metrics_textfile
+    if textfile is None and settings.health_monitoring:
+        textfile = settings.reports_dir / TEXTFILE_NAME
+    if textfile is None and settings.pushgateway_url is None:
+        return None
+    return MetricsTarget(textfile, settings.pushgateway_url, settings.request_timeout_s)
+
+
+def _breakers_or_none(client: PlatformClient) -> dict[str, BreakerState]:
+    """Every breaker now, or nothing when they cannot be read (the reports then say 'not read')."""
+    try:
+        return client.breakers()
+    except ApiError:
+        return {}
 
 
 def open_session(settings: Settings, record: RunRecord | None = None) -> Session:
@@ -250,7 +272,7 @@ CAPABILITIES = {
 
 def begin_scenario(context: Any, scenario: Any) -> None:
     world = world_of(context)
-    world.scenario = ScenarioState(name=scenario.name)
+    world.scenario = ScenarioState(name=scenario.name, key=scenario_key(scenario))
     session = world.session_
     if session is None:
         return
@@ -318,6 +340,7 @@ def finish_run(context: Any) -> None:
     session = world.session_
     if session is None:
         return
+    world.record.breakers_at_end = _breakers_or_none(session.client)
     try:
         _delete_run_data(
             world.record,

@@ -23,13 +23,17 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from campaign_acceptance.capacity import CapacityFigures, EnrichmentTiming
 from campaign_acceptance.errors import ProgressFailure, ServiceFailure
 from campaign_acceptance.known_issues import KnownIssue, listing_issue, matching_issue
 from campaign_acceptance.model import SERVICES, BreakerReport, BreakerState, CampaignSnapshot
 from campaign_acceptance.monitor import failure_report
 from campaign_acceptance.progress import say
+
+if TYPE_CHECKING:
+    from campaign_acceptance.metrics import MetricsTarget
 
 ABORTED_TAG = "aborted"
 SERVICE_TAG_PREFIX = "service."
@@ -163,6 +167,12 @@ class RunRecord:
     allow_no_scenarios: bool = False  # the setting: a run that executes nothing may pass
     # Rows of this run that cleanup could not delete: table -> ids. Any makes the verdict say so.
     left_behind: dict[str, list[str]] = field(default_factory=dict)
+    enrichment: list[EnrichmentTiming] = field(default_factory=list)  # one per enrichment wait
+    capacity: list[CapacityFigures] = field(default_factory=list)  # the capacity scenario's figures
+    # Every breaker as read once before the first scenario and once after the last (empty: not read).
+    breakers_at_start: dict[str, BreakerState] = field(default_factory=dict)
+    breakers_at_end: dict[str, BreakerState] = field(default_factory=dict)
+    metrics: MetricsTarget | None = None  # where the run's Prometheus metrics go, if anywhere
     # Monitor.chart() per scenario key, for the report's pictures.
     timelines: dict[str, dict[str, Any]] = field(default_factory=dict)
     # What was tested, in words (lifecycle.describe_target): description, api_url, database, platform...

@@ -17,6 +17,14 @@ JSON status file keys (schema "campaign-acceptance/status/1"; keys are only ever
   `total_records`}]};
 - `warnings`: list of strings;
 - `left_behind`: table -> ids of this run's rows cleanup could not delete (empty when it deleted all).
+- `enrichment`: one entry per scenario that waited for every lead to be enriched: {`key`, `scenario`,
+  `campaigns`, `leads`, `fetch_phase_s`, `time_to_enrichment_s`, `leads_per_second`} (suite clock);
+- `capacity`: the capacity scenario's figures (capacity.CapacityFigures.to_dict): {`key`, `scenario`,
+  `campaigns`, `leads_per_campaign`, `leads`, `leads_enriched`, `fetch_phase_s`, `time_to_enrichment_s`,
+  `enrichment_span_s`, `leads_per_second`, `leads_per_second_per_minute`, `latency_s` {`p50`, `p95`, `p99`,
+  `max`}, `requests_per_cycle`, `poll_cycles`, `peak_rss_mb`, `source`};
+- `breakers`: {`at_start`, `at_end`}: every breaker as read before the first and after the last scenario
+  (lists of breaker states, empty when they could not be read);
 - `target`: what was tested, in words (`description`, `api_url`, `database`, `fault_control`, `platform`
   when the target's OpenAPI document tells it), secrets hidden; `suite_version`;
 - each scenario also has `steps` (list of {`keyword`, `name`, `status`, `duration_s`, `message`, `output`,
@@ -38,7 +46,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from campaign_acceptance.model import CAMPAIGN_STATUSES, BreakerReport, CampaignSnapshot
+from campaign_acceptance.capacity import CapacityFigures, EnrichmentTiming
+from campaign_acceptance.model import CAMPAIGN_STATUSES, BreakerReport, BreakerState, CampaignSnapshot
 from campaign_acceptance.outcome import (
     ABORTED,
     OUTCOME_STATUSES,
@@ -84,6 +93,10 @@ class RunSummary:
     left_behind: dict[str, list[str]] = field(default_factory=dict)
     target: dict[str, str] = field(default_factory=dict)  # RunRecord.target
     run_id: str | None = None
+    enrichment: list[EnrichmentTiming] = field(default_factory=list)
+    capacity: list[CapacityFigures] = field(default_factory=list)
+    breakers_at_start: list[BreakerState] = field(default_factory=list)
+    breakers_at_end: list[BreakerState] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.settings = redact_settings(self.settings)
@@ -146,6 +159,12 @@ class RunSummary:
             "left_behind": {table: list(ids) for table, ids in self.left_behind.items()},
             "target": dict(self.target),
             "suite_version": suite_version(),
+            "enrichment": [t.to_dict() for t in self.enrichment],
+            "capacity": [c.to_dict() for c in self.capacity],
+            "breakers": {
+                "at_start": [b.to_dict() for b in self.breakers_at_start],
+                "at_end": [b.to_dict() for b in self.breakers_at_end],
+            },
         }
 
 
@@ -323,7 +342,8 @@ def _is_executed(o: ScenarioOutcome) -> bool:
     """Deselected and never-run scenarios are listed on one collapsed line, not as cards."""
     if o.status == UNTESTED:
         return False
-    return not (o.status == SKIPPED and (o.reason or NOT_SELECTED) == NOT_SELECTED)
+    # The suite's own selection rules say "not selected: <why>" (selection.py).
+    return not (o.status == SKIPPED and (o.reason or NOT_SELECTED).startswith(NOT_SELECTED))
 
 
 def _display_counts(outcomes: Sequence[ScenarioOutcome]) -> list[dict[str, Any]]:
@@ -335,6 +355,21 @@ def _display_counts(outcomes: Sequence[ScenarioOutcome]) -> list[dict[str, Any]]
         else:
             groups[(o.reason or NOT_SELECTED if o.status == SKIPPED else "not run", "grey")] += 1
     return [{"word": word, "css": css, "n": n} for (word, css), n in groups.items()]
+
+
+def _capacity_view(f: CapacityFigures) -> dict[str, Any]:
+    lat = f.latency_s
+    return {
+        "scenario": f.timing.scenario,
+        "size": f"{f.timing.campaigns} x {f.leads_per_campaign}",
+        "leads": f.leads_enriched,
+        "rate": f"{f.leads_per_second:.1f}",
+        "per_minute": " ".join(f"{v:.1f}" for v in f.per_minute) or "-",
+        "latency": f"{lat['p50']:.2f} / {lat['p95']:.2f} / {lat['p99']:.2f}",
+        "fetch": f"{f.timing.fetch_phase_s:.1f}",
+        "requests": f"{f.requests_per_cycle:.1f}",
+        "memory": f"{f.peak_rss_mb:.0f}",
+    }
 
 
 def report_context(summary: RunSummary) -> dict[str, Any]:
@@ -382,6 +417,7 @@ def report_context(summary: RunSummary) -> dict[str, Any]:
             for c in summary.campaigns
         ],
         "warnings": list(summary.warnings),
+        "capacity": [_capacity_view(f) for f in summary.capacity],
         "settings": sorted(summary.settings.items()),
         "markers": MARKER_WORDS,
     }

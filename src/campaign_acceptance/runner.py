@@ -32,7 +32,8 @@ from behave.runner import Runner
 from behave.runner_util import print_undefined_step_snippets
 
 from campaign_acceptance.allure_results import allure_directories, finish_results
-from campaign_acceptance.errors import CannotTestError
+from campaign_acceptance.errors import CannotTestError, ConfigurationError
+from campaign_acceptance.metrics import export as export_metrics
 from campaign_acceptance.outcome import (
     ABORTED,
     ABORTED_TAG,
@@ -54,7 +55,8 @@ from campaign_acceptance.outcome import (
 )
 from campaign_acceptance.progress import say
 from campaign_acceptance.report import RunSummary, summary_campaigns, write_reports
-from campaign_acceptance.settings import reports_dir_from_behave
+from campaign_acceptance.selection import Selection, apply_selection
+from campaign_acceptance.settings import Settings, reports_dir_from_behave, settings_from_behave
 
 JUNIT_SUBDIR = "junit"
 BEHAVE_JUNIT_DIRECTORY = "reports"  # behave's default for --junit-directory
@@ -212,6 +214,7 @@ class VerdictRunner(Runner):  # type: ignore[misc]
         self.verdict: Verdict | None = None
         self.exit_code: int | None = None
         self._guard_stdout(config)
+        self.selection = Selection()
 
     # -- behave hooks into the run ---------------------------------------------------------------------
     def abort(self, reason: str | None = None) -> None:
@@ -298,6 +301,23 @@ class VerdictRunner(Runner):  # type: ignore[misc]
                 break
         return previous
 
+    def run_model(self, features: Any = None) -> bool:
+        # The suite's own selection rules (selection.py), before any hook runs.
+        settings = self._peek_settings()
+        self.selection = apply_selection(
+            self.features if features is None else features,
+            self.config,
+            health_monitoring=bool(settings and settings.health_monitoring),
+        )
+        return bool(super().run_model(features))
+
+    def _peek_settings(self) -> Settings | None:
+        """The settings, for the selection rules; invalid ones are reported by before_all (exit 3)."""
+        try:
+            return settings_from_behave(self.config, os.environ)
+        except ConfigurationError:
+            return None
+
     # -- the run ---------------------------------------------------------------------------------------
     def run(self) -> bool:
         if self.config.dry_run:
@@ -378,9 +398,20 @@ class VerdictRunner(Runner):  # type: ignore[misc]
             warnings=list(record.warnings),
             exit_code=exit_code,
             left_behind=dict(record.left_behind),
+            enrichment=list(record.enrichment),
+            capacity=list(record.capacity),
+            breakers_at_start=list(record.breakers_at_start.values()),
+            breakers_at_end=list(record.breakers_at_end.values()),
             target=dict(record.target),
             run_id=record.settings.get("run_id"),
         )
+        if record.metrics is not None:
+            done, failed = export_metrics(
+                record.metrics, summary, record.breakers_at_start, record.breakers_at_end
+            )
+            summary.warnings.extend(failed)
+            for line in done + failed:
+                print(line, flush=True)
         self.summary, self.verdict, self.exit_code = summary, verdict, exit_code
         self._write(Path(record.reports_dir or self.reports_dir), summary)
         for directory in allure_directories(getattr(self, "formatters", None) or ()):

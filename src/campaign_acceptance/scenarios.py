@@ -21,6 +21,7 @@ from hamcrest import (
     less_than,
 )
 
+from campaign_acceptance.capacity import EnrichmentTiming, capacity_figures, timings_from_api
 from campaign_acceptance.errors import ApiError, ConfigurationError, ServiceFailure
 from campaign_acceptance.matchers import (
     campaign_with_status,
@@ -29,7 +30,7 @@ from campaign_acceptance.matchers import (
 )
 from campaign_acceptance.model import CLOSED, SERVICES, CampaignSnapshot
 from campaign_acceptance.monitor import ApiDbSource, Monitor, RealClock, failure_report, snapshot_from_api
-from campaign_acceptance.progress import ConsoleProgress
+from campaign_acceptance.progress import ConsoleProgress, say
 from campaign_acceptance.world import CampaignUnderTest, GateDecision, World
 
 # A stretch this long with none of the run's earlier jobs processing and nothing changing means the rest
@@ -102,6 +103,8 @@ def start_campaigns(world: World, campaigns: int, leads: int, mode: str | None =
     deadline = settings.fetch_deadline_s
     mode = mode or settings.start_mode
     assert scenario.organization_id is not None
+    if scenario.started_at is None:
+        scenario.started_at = monitor.clock.now()
     for number in range(1, count + 1):
         name = f"{settings.run_id} campaign {number} of {count}"
         created = session.client.create_campaign(
@@ -120,6 +123,7 @@ def start_campaigns(world: World, campaigns: int, leads: int, mode: str | None =
             scenario.last_observation = monitor.wait_for_fetch(scenario.campaign_ids, deadline)
     if mode == "concurrent":
         scenario.last_observation = monitor.wait_for_fetch(scenario.campaign_ids, deadline)
+    scenario.fetch_phase_s = monitor.clock.now() - scenario.started_at
     _remember_leads(world)
 
 
@@ -183,10 +187,21 @@ def check_every_fetch_found_leads(world: World) -> None:
 
 def wait_until_every_lead_enriched(world: World) -> None:
     scenario = world.scenario
-    observation = _monitor(world).wait_for_enrichment(
+    monitor = _monitor(world)
+    observation = monitor.wait_for_enrichment(
         scenario.campaign_ids, world.session.settings.enrichment_deadline_s
     )
     scenario.last_observation = observation
+    if scenario.started_at is not None:
+        scenario.enrichment = EnrichmentTiming(
+            key=scenario.key,
+            scenario=scenario.name,
+            campaigns=len(scenario.campaigns),
+            leads=sum(p.enrich_completed for p in observation.progress.values()),
+            fetch_phase_s=scenario.fetch_phase_s or 0.0,
+            time_to_enrichment_s=monitor.clock.now() - scenario.started_at,
+        )
+        world.record.enrichment.append(scenario.enrichment)
     for campaign in scenario.campaigns:
         progress = observation.progress[campaign.id]
         assert_that(
@@ -194,6 +209,26 @@ def wait_until_every_lead_enriched(world: World) -> None:
             equal_to(campaign.leads),
             f"completed ENRICH_LEAD jobs of {campaign.name} (one per lead)",
         )
+
+
+def report_capacity_figures(world: World) -> None:
+    """Throughput and lead latency of the scenario's campaigns, into every report (figures, not a verdict)."""
+    session, scenario = world.session, world.scenario
+    timing = scenario.enrichment
+    assert timing is not None, "the capacity figures need the step that waits for every lead to be enriched"
+    if session.probe is not None:
+        jobs, source = session.probe.job_timings(scenario.campaign_ids), "database"
+    else:
+        jobs = [t for c in scenario.campaigns for t in timings_from_api(session.client.list_jobs(c.id))]
+        source = "jobs endpoint"
+    monitor = _monitor(world)
+    requested = scenario.campaigns[0].requested_leads if scenario.campaigns else 0
+    figures = capacity_figures(
+        timing, requested, jobs, requests=monitor.requests, cycles=monitor.cycles, source=source
+    )
+    world.record.capacity.append(figures)
+    for line in figures.render_lines():
+        say(line)
 
 
 def check_no_shared_emails(world: World) -> None:

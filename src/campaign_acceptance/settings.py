@@ -75,6 +75,11 @@ class Settings:
     sandbox_profile: str | None = None
     sandbox_rate_limits: str | None = None
     progress: bool = True
+    # Health monitoring (metrics.py): scheduled runs select no @trips_breaker scenario by default and export
+    # Prometheus metrics to metrics_textfile (default <reports_dir>/campaign_acceptance.prom) and the gateway.
+    health_monitoring: bool = False
+    metrics_textfile: Path | None = None
+    pushgateway_url: str | None = None
     known_issues: Path | None = None  # the known-issues file to apply (none by default)
     known_issues_strict: bool = True  # a listed scenario that passes fails the verdict ("fixed?")
 
@@ -201,9 +206,11 @@ _OPTIONAL = frozenset(
         "database_url",
         "fault_control_url",
         "sandbox_database_url",
-        "known_issues",
         "campaigns",
         "leads",
+        "metrics_textfile",
+        "pushgateway_url",
+        "known_issues",
     }
 )
 _PARSERS: dict[str, Callable[[str], Any]] = {
@@ -232,6 +239,9 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "sandbox_profile": _choice(*(p.value for p in ProfileName)),
     "sandbox_rate_limits": _rate_limits,
     "progress": _boolean,
+    "health_monitoring": _boolean,
+    "metrics_textfile": _path,
+    "pushgateway_url": _http_url,
     "known_issues": _path,
     "known_issues_strict": _boolean,
 }

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from campaign_acceptance.outcome import RunRecord
 
 if TYPE_CHECKING:
+    from campaign_acceptance.capacity import EnrichmentTiming
     from campaign_acceptance.client import FaultControl, PlatformClient
     from campaign_acceptance.database import DatabaseProbe
     from campaign_acceptance.model import BreakerReport, Observation
@@ -54,6 +55,7 @@ class ScenarioState:
     """Everything one scenario has made or seen; replaced before the next scenario."""
 
     name: str = ""
+    key: str = ""  # outcome.scenario_key: file:line, unique per Examples row
     organization_id: str | None = None
     campaigns: list[CampaignUnderTest] = field(default_factory=list)
     monitor: Monitor | None = None
@@ -63,6 +65,10 @@ class ScenarioState:
     gate: GateDecision | None = None
     # What ran when settings (campaigns, leads, scale) changed the counts the scenario names.
     ran_as: str | None = None
+    # Suite-clock moments of the campaign phases (monotonic), for the throughput figures.
+    started_at: float | None = None
+    fetch_phase_s: float | None = None
+    enrichment: EnrichmentTiming | None = None
     # Undo actions (resume a paused service, heal a fault), run after the scenario even when it fails.
     cleanups: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
 

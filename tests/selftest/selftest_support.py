@@ -300,12 +300,17 @@ def lines_with(text: str, needle: str) -> list[str]:
     return [line for line in text.splitlines() if needle in line]
 
 
-def scenario_count(feature_dir: Path = FEATURES_DIR) -> int:
-    """Scenarios behave will run: plain scenarios plus one per Examples row of each outline."""
+def scenario_count(feature_dir: Path = FEATURES_DIR, *, default_selection: bool = True) -> int:
+    """Scenarios behave will run: plain scenarios plus one per Examples row of each outline. With
+    ``default_selection`` the ones a plain run leaves out (features tagged @capacity) are not counted."""
     total = 0
     for path in sorted(feature_dir.glob("*.feature")):
+        text = path.read_text(encoding="utf-8")
+        head = text.split("Feature:", 1)[0]
+        if default_selection and "@capacity" in head.split():
+            continue
         in_outline = in_examples = header_seen = False
-        for raw in path.read_text(encoding="utf-8").splitlines():
+        for raw in text.splitlines():
             line = raw.strip()
             if line.startswith(("Scenario Outline:", "Scenario Template:")):
                 in_outline, in_examples = True, False

@@ -17,6 +17,7 @@ from selftest_support import (
 )
 
 pytestmark = pytest.mark.selftest
+PASSED = "passed"
 
 
 def test_plain_behave_with_no_configuration_passes_everything(passing_run: BehaveResult) -> None:
@@ -30,8 +31,22 @@ def test_plain_behave_with_no_configuration_passes_everything(passing_run: Behav
     assert status is not None, result.describe()
     assert status["verdict"] == "PASSED"
     assert status["exit_code"] == 0
-    assert status["counts"]["passed"] == expected == status["counts"]["total"], status["counts"]
-    assert [s["name"] for s in status["scenarios"] if s["status"] != "passed"] == []
+    assert status["counts"]["passed"] == expected, status["counts"]
+    # The capacity scenario is not in the default selection: listed as skipped with why, never run.
+    assert status["counts"]["total"] == scenario_count(default_selection=False) > expected, status["counts"]
+    not_passed = [(s["key"], s["status"], s["reason"]) for s in status["scenarios"] if s["status"] != PASSED]
+    assert not_passed == [
+        (
+            "features/capacity.feature:23",
+            "skipped",
+            "not selected: @capacity scenarios run only when the tag selection names @capacity",
+        )
+    ]
+    assert status["capacity"] == []
+    timed = {t["key"]: t for t in status["enrichment"]}
+    happy = [s["key"] for s in status["scenarios"] if "happy_path" in s["tags"]]
+    assert len(happy) == 2 and set(happy) <= set(timed), status["enrichment"]
+    assert all(timed[k]["leads"] > 0 and timed[k]["time_to_enrichment_s"] > 0 for k in happy), timed
     assert status["aborts"] == []
     # The campaign summary: every campaign of the run with its final status, counted by status.
     campaigns = status["campaigns"]
@@ -51,12 +66,14 @@ def test_plain_behave_with_no_configuration_passes_everything(passing_run: Behav
 
     # JUnit: one file per feature, every scenario a testcase, none failed or skipped.
     assert {p.name for p in result.junit_files()} == {
+        "TESTS-capacity.xml",
         "TESTS-circuit_breaker.xml",
         "TESTS-concurrent_campaigns.xml",
     }
     cases = result.junit_testcases()
-    assert len(cases) == expected
-    assert all(c.get("status") == "passed" for c in cases), [c.get("status") for c in cases]
+    assert len(cases) == expected + 1
+    statuses = sorted(c.get("status") or "" for c in cases)
+    assert statuses == ["passed"] * expected + ["skipped"], statuses
 
     # The console: progress during the long waits (leads done/expected), the cleanup, the verdict line.
     progress = PROGRESS_LINE.findall(result.stderr)

@@ -10,6 +10,7 @@ import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -311,6 +312,27 @@ def test_lead_and_job_rows(probe: DatabaseProbe) -> None:
         JobRow(8, "c2", "ENRICH_LEAD", "ENRICH_LEAD", "PAUSED", None),
     ]
     assert probe.leads([]) == []
+
+
+def test_job_timings_read_type_status_and_both_timestamps(probe: DatabaseProbe, db_url: str) -> None:
+    engine = sa.create_engine(engine_url(db_url))
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE jobs SET created_at = :created, completed_at = :completed WHERE id = 2"),
+            {"created": datetime(2026, 1, 1, 12, 0, 0), "completed": datetime(2026, 1, 1, 12, 0, 3)},
+        )
+    engine.dispose()
+    timings = probe.job_timings(["c1"])
+    assert sorted((t.job_type, t.status) for t in timings) == [
+        ("ENRICH_LEAD", "COMPLETED"),
+        ("ENRICH_LEAD", "COMPLETED"),
+        ("ENRICH_LEAD", "FAILED"),
+        ("ENRICH_LEAD", "PAUSED"),
+        ("FETCH_LEADS", "COMPLETED"),
+    ]
+    done = [t for t in timings if t.completed_at is not None]
+    assert len(done) == 1 and done[0].created_at is not None and done[0].completed_at is not None
+    assert (done[0].completed_at - done[0].created_at).total_seconds() == 3.0
 
 
 def test_emails_in_several_campaigns(probe: DatabaseProbe) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from campaign_acceptance.capacity import EnrichmentTiming, JobTiming, capacity_figures
 from campaign_acceptance.model import BreakerReport, BreakerState, CampaignSnapshot
 from campaign_acceptance.outcome import ScenarioOutcome, StepOutcome, Verdict
 from campaign_acceptance.report import (
@@ -19,6 +21,7 @@ from campaign_acceptance.report import (
     write_reports,
 )
 
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 OPENAI = BreakerState("openai", "open", 5, 5, True, "2025-01-01T10:00:00", "circuit_breaker_open")
 APOLLO = BreakerState("apollo", "closed")
 PAUSED = CampaignSnapshot(
@@ -82,6 +85,9 @@ def test_status_json_has_the_documented_keys(tmp_path: Path) -> None:
         "left_behind",
         "target",
         "suite_version",
+        "enrichment",
+        "capacity",
+        "breakers",
     ]
     assert data["schema"] == SCHEMA
     assert (data["verdict"], data["exit_code"], data["duration_s"]) == ("SERVICE_FAILURE", 2, 42.5)
@@ -321,6 +327,26 @@ def test_a_known_issue_reads_as_such_with_its_id_and_link() -> None:
     assert 'href="https://tracker' not in page  # a link as text: the page loads nothing
 
     assert "provoked on purpose" not in page
+
+
+def test_capacity_figures_reach_the_status_file_and_the_page(tmp_path: Path) -> None:
+    timing = EnrichmentTiming("features/capacity.feature:23", "cap", 100, 2000, 12.5, 50.0)
+    jobs = [
+        JobTiming("FETCH_LEADS", "COMPLETED", T0, T0 + timedelta(seconds=1)),
+        JobTiming("ENRICH_LEAD", "COMPLETED", T0, T0 + timedelta(seconds=2)),
+    ]
+    figures = capacity_figures(timing, 20, jobs, requests=20, cycles=10, source="database", peak_mb=96.0)
+    s = RunSummary(verdict=Verdict.PASSED, reason="ok", enrichment=[timing], capacity=[figures])
+    status, page = write_reports(tmp_path / "reports", s)
+    data = json.loads(status.read_text())
+    assert data["capacity"] == [figures.to_dict()]
+    assert data["capacity"][0]["latency_s"] == {"p50": 2.0, "p95": 2.0, "p99": 2.0, "max": 2.0}
+    assert data["enrichment"] == [timing.to_dict()]
+    html_text = page.read_text()
+    assert "<h2>Capacity</h2>" in html_text and "100 x 20" in html_text and "2.00 / 2.00 / 2.00" in html_text
+    assert data["breakers"] == {"at_start": [], "at_end": []}
+    no_figures = render_html(RunSummary(verdict=Verdict.PASSED, reason="ok"))
+    assert "<h2>Capacity</h2>" not in no_figures
 
 
 def test_html_lists_the_job_errors_that_say_why_the_breaker_opened() -> None:

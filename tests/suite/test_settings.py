@@ -303,6 +303,32 @@ def test_campaign_and_lead_counts_and_the_empty_run_switch() -> None:
     assert load_settings({"leads": "5"}, {"leads": ""}, {}).leads is None
 
 
+def test_campaigns_and_leads_are_unset_by_default_and_positive_integers_when_set() -> None:
+    assert (load().campaigns, load().leads) == (None, None)
+    s = load(defines={"campaigns": "200"}, env={"CAMPAIGN_SUITE_LEADS": "50"})
+    assert (s.campaigns, s.leads) == (200, 50)
+    assert load(ini={"campaigns": "5"}, defines={"campaigns": ""}).campaigns is None
+    assert "setting leads: expected a positive integer, got '0'" in error_of(defines={"leads": "0"})
+    assert "setting campaigns: expected a positive integer" in error_of(defines={"campaigns": "2.5"})
+
+
+def test_health_monitoring_settings() -> None:
+    s = load()
+    assert (s.health_monitoring, s.metrics_textfile, s.pushgateway_url) == (False, None, None)
+    s = load(
+        defines={"health_monitoring": "true", "metrics_textfile": "/var/lib/node/x.prom"},
+        env={"CAMPAIGN_SUITE_PUSHGATEWAY_URL": "http://gw:9091/"},
+    )
+    assert (s.health_monitoring, s.metrics_textfile, s.pushgateway_url) == (
+        True,
+        Path("/var/lib/node/x.prom"),
+        "http://gw:9091",
+    )
+    assert "setting pushgateway_url: expected an http:// or https:// URL" in error_of(
+        defines={"pushgateway_url": "gw:9091"}
+    )
+
+
 def test_embedded_sandbox_profile_and_rate_limits() -> None:
     s = load()
     assert (s.sandbox_profile, s.sandbox_rate_limits) == (None, None)  # the sandbox's own defaults

@@ -1,0 +1,75 @@
+"""Which scenarios a run executes, beyond behave's own tag and name selection.
+
+Applied by the runner to the parsed features before before_all: a scenario left out is marked skipped with
+its reason (so every report lists it, as behave lists scenarios its tags left out), and no hook runs for it.
+
+- `@capacity` scenarios run only when the tag selection names that tag: `--tags=-@trips_breaker` on a shared
+  stack must not start a 100 x 20 load test by accident.
+- Health monitoring (setting health_monitoring) with no tag selection given runs only the scenarios that
+  trip no breaker: a scheduled run must not pause everyone's campaigns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+CAPACITY_TAG = "capacity"
+CAPACITY_REASON = "not selected: @capacity scenarios run only when the tag selection names @capacity"
+TRIPS_BREAKER_TAG = "trips_breaker"
+MONITORING_REASON = "not selected: health monitoring runs only scenarios that trip no breaker"
+
+
+def tags_text(config_tags: object) -> str:
+    """behave's `config.tags` (None, a string, or a list of --tags values) as one text."""
+    if config_tags is None:
+        return ""
+    if isinstance(config_tags, str):
+        return config_tags
+    if isinstance(config_tags, Iterable):
+        return " ".join(str(t) for t in config_tags)
+    return str(config_tags)
+
+
+def names_tag(config_tags: object, tag: str) -> bool:
+    """Does the tag selection mention `@tag` (in any position: `@tag`, `-@tag`, `not @tag`)?"""
+    return re.search(rf"@{re.escape(tag)}(?![\w.-])", tags_text(config_tags)) is not None
+
+
+@dataclass
+class Selection:
+    """What the rules decided: the reason of each scenario they left out, by key."""
+
+    left_out: dict[str, str] = field(default_factory=dict)
+
+
+def _key(scenario: Any) -> str:
+    return f"{scenario.filename}:{scenario.line}"
+
+
+def all_scenarios(features: Iterable[Any]) -> list[Any]:
+    """Every scenario in file order, one per Examples row of an outline."""
+    return [scenario for feature in features for scenario in feature.walk_scenarios()]
+
+
+def apply_selection(features: Sequence[Any], config: Any, *, health_monitoring: bool = False) -> Selection:
+    """Mark the scenarios the rules leave out as skipped (before the run) and say why."""
+    selection = Selection()
+    tags = getattr(config, "tags", None)
+    capacity_named = names_tag(tags, CAPACITY_TAG)
+    monitoring_default = health_monitoring and not tags_text(tags).strip()
+    for scenario in all_scenarios(features):
+        if not scenario.should_run(config):
+            continue  # behave's own selection leaves it out already
+        if not capacity_named and CAPACITY_TAG in scenario.effective_tags:
+            _leave_out(scenario, CAPACITY_REASON, selection)
+        elif monitoring_default and TRIPS_BREAKER_TAG in scenario.effective_tags:
+            _leave_out(scenario, MONITORING_REASON, selection)
+    return selection
+
+
+def _leave_out(scenario: Any, reason: str, selection: Selection) -> None:
+    scenario.mark_skipped(reason=reason)
+    selection.left_out[_key(scenario)] = reason
