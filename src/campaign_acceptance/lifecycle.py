@@ -15,6 +15,7 @@ import os
 import secrets
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -314,8 +315,10 @@ def end_scenario(context: Any, scenario: Any) -> None:
             say(f"warning: {scenario.name}: could not {what}: {error}")
     state.cleanups.clear()
     if state.ran_as is not None:
-        # Every report names the scenario by what it really did (the JUnit reporter reads it after this).
-        scenario.name = f"{scenario.name} (ran as {state.ran_as})"
+        # Every report names the scenario by what it really did (the JUnit reporter reads it after this),
+        # the figures recorded under its first name included.
+        scenario.name = state.name = f"{scenario.name} (ran as {state.ran_as})"
+        _rename_figures(world.record, scenario_key(scenario), scenario.name)
     if session is not None and session.read_errors is not None:
         world.record.warnings.extend(f"{scenario.name}: {w}" for w in session.read_errors.take_warnings())
     if state.report is not None:
@@ -330,6 +333,14 @@ def end_scenario(context: Any, scenario: Any) -> None:
             world.record.warnings.append(f"{scenario.name}: final campaign statuses unknown: {error}")
         else:
             world.record.campaigns.extend(snapshot_from_api(c) for c in listed)
+
+
+def _rename_figures(record: RunRecord, key: str, name: str) -> None:
+    record.enrichment = [replace(t, scenario=name) if t.key == key else t for t in record.enrichment]
+    record.capacity = [
+        replace(c, timing=replace(c.timing, scenario=name)) if c.timing.key == key else c
+        for c in record.capacity
+    ]
 
 
 # --- after_all -----------------------------------------------------------------------------------------
