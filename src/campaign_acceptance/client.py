@@ -28,6 +28,8 @@ from campaign_acceptance.errors import ApiError
 from campaign_acceptance.model import SERVICES, BreakerState
 from campaign_acceptance.settings import redact_url
 
+__all__ = ["FaultControl", "PlatformClient", "parse_breaker", "unwrap"]
+
 API_PREFIX = "/api/v1"
 PER_PAGE = 100  # the platform's maximum page size for campaigns, jobs and leads
 EXCERPT_CHARS = 300

@@ -9,6 +9,18 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+__all__ = [
+    "CAMPAIGN_STATUSES",
+    "CLOSED",
+    "RATE_LIMIT_TEXT",
+    "SERVICES",
+    "BreakerReport",
+    "BreakerState",
+    "CampaignSnapshot",
+    "Observation",
+    "Progress",
+]
+
 SERVICES: tuple[str, ...] = ("perplexity", "openai", "apollo", "instantly", "millionverifier")
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 CAMPAIGN_STATUSES: tuple[str, ...] = ("CREATED", "RUNNING", "PAUSED", "COMPLETED", "FAILED")

@@ -41,6 +41,27 @@ from campaign_acceptance.model import (
     Progress,
 )
 
+__all__ = [
+    "ApiDbSource",
+    "Clock",
+    "JobErrorSource",
+    "Monitor",
+    "ObservationSource",
+    "PlatformReader",
+    "ProgressProbe",
+    "ProgressSink",
+    "ReadErrors",
+    "RealClock",
+    "breaker_report",
+    "describe_breakers",
+    "failure_report",
+    "progress_from_jobs",
+    "read_job_errors",
+    "render_state_text",
+    "snapshot_from_api",
+    "summarize_job_errors",
+]
+
 T = TypeVar("T")
 
 BACKOFF_FACTOR = 1.5

@@ -32,6 +32,39 @@ from campaign_acceptance.model import SERVICES, BreakerReport, BreakerState, Cam
 from campaign_acceptance.monitor import failure_report
 from campaign_acceptance.progress import say
 
+__all__ = [
+    "ABORTED",
+    "ABORTED_TAG",
+    "FAILED",
+    "FIXED",
+    "KNOWN_ISSUE",
+    "OUTCOME_STATUSES",
+    "PASSED",
+    "SKIPPED",
+    "STOP_EXIT_CODES",
+    "STOP_WORDS",
+    "UNTESTED",
+    "AbortRecord",
+    "RunRecord",
+    "ScenarioOutcome",
+    "StepOutcome",
+    "Verdict",
+    "abort_before_start",
+    "abort_tags",
+    "aborted_services",
+    "apply_health_gate",
+    "cannot_test",
+    "decide_verdict",
+    "known_issues_text",
+    "on_step_done",
+    "one_line",
+    "outcome_of",
+    "outcomes_from_features",
+    "scenario_key",
+    "services_in",
+    "verdict_reason",
+]
+
 if TYPE_CHECKING:
     from campaign_acceptance.metrics import MetricsTarget
 

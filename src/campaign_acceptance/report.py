@@ -60,6 +60,20 @@ from campaign_acceptance.outcome import (
 from campaign_acceptance.picture import MARKER_WORDS, build_picture
 from campaign_acceptance.settings import redact_url
 
+__all__ = [
+    "NOT_SELECTED",
+    "SCHEMA",
+    "RunSummary",
+    "redact_settings",
+    "render_html",
+    "report_context",
+    "suite_version",
+    "summary_campaigns",
+    "write_html",
+    "write_reports",
+    "write_status_json",
+]
+
 SCHEMA = "campaign-acceptance/status/1"
 STATUS_FILE = "status.json"
 HTML_FILE = "report.html"

@@ -58,6 +58,17 @@ from campaign_acceptance.report import RunSummary, summary_campaigns, write_repo
 from campaign_acceptance.selection import Selection, apply_selection
 from campaign_acceptance.settings import Settings, reports_dir_from_behave, settings_from_behave
 
+__all__ = [
+    "StdoutGuard",
+    "VerdictJUnitReporter",
+    "VerdictRunner",
+    "describe_selection",
+    "known_issue_lines",
+    "left_behind_text",
+    "record_of",
+    "verdict_line",
+]
+
 JUNIT_SUBDIR = "junit"
 BEHAVE_JUNIT_DIRECTORY = "reports"  # behave's default for --junit-directory
 JUNIT_PATTERN = "TESTS-*.xml"  # the names behave's JUnit reporter gives its files

@@ -16,6 +16,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+__all__ = [
+    "CAPACITY_REASON",
+    "MONITORING_REASON",
+    "Selection",
+    "all_scenarios",
+    "apply_selection",
+    "names_tag",
+    "tags_text",
+]
+
 CAPACITY_TAG = "capacity"
 CAPACITY_REASON = "not selected: @capacity scenarios run only when the tag selection names @capacity"
 TRIPS_BREAKER_TAG = "trips_breaker"

@@ -30,6 +30,16 @@ from sqlalchemy.exc import ArgumentError
 from campaign_acceptance.errors import ConfigurationError
 from campaign_sandbox.profile import RATE_LIMITS_SYNTAX, ProfileName, parse_rate_limits
 
+__all__ = [
+    "Settings",
+    "generate_run_id",
+    "load_settings",
+    "redact_url",
+    "reports_dir_from_behave",
+    "setting_names",
+    "settings_from_behave",
+]
+
 ENV_PREFIX = "CAMPAIGN_SUITE_"
 DATABASE_DRIVERS = ("postgresql", "postgresql+psycopg", "sqlite", "sqlite+pysqlite")
 _SAFE_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
