@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-__all__ = ["Target"]
+__all__ = ["HOLD_ENRICHMENT_MS", "HOLD_SERVICE", "SETTLE_QUIET_S", "Target"]
 
 if TYPE_CHECKING:
     from campaign_acceptance.client import FaultControl
@@ -22,6 +22,9 @@ HOLD_SERVICE = "perplexity"
 # Each held call waits this long: no lead reaches a later service (or finishes) before the scenario acts,
 # which takes well under a second after the campaigns are started.
 HOLD_ENRICHMENT_MS = 3000
+# Before a hold: a stretch this long with none of the run's earlier jobs processing and nothing changing
+# means the rest of its work waits for nobody (e.g. jobs a resume left PENDING), so holding starves nothing.
+SETTLE_QUIET_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Target:
     faults: FaultControl | None
     hold_service: str = HOLD_SERVICE
     hold_ms: int = HOLD_ENRICHMENT_MS
+    settle_quiet_s: float = SETTLE_QUIET_S
 
     @property
     def has_fault_control(self) -> bool:
