@@ -1,18 +1,18 @@
-"""``python -m campaign_sandbox --host H --port P --database-url URL [--fault-control]``."""
+"""``python -m campaign_sandbox --host H --port P [--<setting> VALUE ...]``, a flag per settings field."""
 
 from __future__ import annotations
 
 import argparse
+import enum
 import logging
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn, cast, get_args
 
 import uvicorn
 from pydantic import ValidationError
 
 from campaign_sandbox.core.config import SandboxSettings
 from campaign_sandbox.main import create_app
-from campaign_sandbox.profile import ProfileName
 from campaign_sandbox.server import bind_socket
 
 PROG = "campaign_sandbox"
@@ -24,55 +24,75 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{PROG}: error: {message}\n")
 
 
+# A secret on the command line is visible to every user of the machine (ps): SANDBOX_SECRET_KEY only.
+_NO_FLAG = frozenset({"secret_key"})
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
+    """One ``--<field-name>`` per ``SandboxSettings`` field, typed from the model (nothing listed twice).
+
+    Unset flags stay out of the settings, so ``SANDBOX_*`` variables and the model's defaults apply; values
+    are checked by the model itself, so a flag and its variable fail with the same one line.
+    """
+    for name, field in SandboxSettings.model_fields.items():
+        if name in _NO_FLAG:
+            continue
+        kind = next((a for a in get_args(field.annotation) if a is not type(None)), field.annotation)
+        default = (
+            "" if field.default is None else f" (default {getattr(field.default, 'value', field.default)})"
+        )
+        help_text = f"{field.description}{default}"
+        if kind is bool:
+            parser.add_argument(_flag(name), action="store_true", default=None, help=field.description)
+        elif isinstance(kind, type) and issubclass(kind, enum.Enum):
+            parser.add_argument(_flag(name), choices=[m.value for m in kind], help=help_text)
+        elif kind is int or kind is float or kind is str:
+            parser.add_argument(_flag(name), type=cast("type[Any]", kind), help=help_text)
+        else:  # a field type the CLI cannot spell: fail the build, not a user's run
+            raise TypeError(f"SandboxSettings.{name}: no command-line form for {field.annotation!r}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="Run the campaign platform sandbox.")
+    # Where to listen and how much to log belong to this process, not to a sandbox's settings.
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     p.add_argument(
         "--port", type=int, default=8000, help="port to listen on (default 8000; 0 = any free port)"
     )
-    p.add_argument("--database-url", help="SQLAlchemy URL; default: SQLite in a fresh temporary directory")
-    p.add_argument("--fault-control", action="store_true", help="serve /sandbox/faults")
-    p.add_argument("--workers", type=int, help="worker threads (default 8)")
-    p.add_argument("--provider-latency-ms", type=int, help="latency of each fake provider call")
-    p.add_argument("--fetch-latency-ms", type=int, help="latency of the fake lead fetch")
-    p.add_argument("--lead-cap", type=int, help="most leads a fetch returns")
-    p.add_argument("--breaker-failure-threshold", type=int)
-    p.add_argument("--breaker-failure-window-s", type=float)
-    p.add_argument("--breaker-recovery-timeout-s", type=float)
-    p.add_argument("--breaker-success-threshold", type=int)
-    p.add_argument("--hang-timeout-s", type=float)
-    p.add_argument(
-        "--profile",
-        choices=[n.value for n in ProfileName],
-        help="intended (default): the platform as meant; as-built: as it is at 9baca9e (docs/sandbox.md)",
-    )
-    p.add_argument(
-        "--rate-limits",
-        help="as-built local rate limits: default, off, x<factor>, <service>=<max>/<seconds>, <service>=off",
-    )
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    add_settings_arguments(p)
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+class CliError(Exception):
+    """Bad arguments or settings: one line for stderr, exit 2."""
+
+
+def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, SandboxSettings]:
+    """The process options and the settings (flags over ``SANDBOX_*`` over defaults); ``CliError`` if bad."""
     args = build_parser().parse_args(argv)
     if not 0 <= args.port <= 65535:
-        print(f"{PROG}: error: --port must be between 0 and 65535", file=sys.stderr)
-        return 2
-    overrides = {
-        k: v
-        for k, v in vars(args).items()
-        if v is not None and k not in {"host", "port", "log_level", "fault_control"}
-    }
-    if args.fault_control:
-        overrides["fault_control"] = True
+        raise CliError("--port must be between 0 and 65535")
+    given = vars(args)
+    overrides = {k: given[k] for k in SandboxSettings.model_fields if given.get(k) is not None}
     try:
-        settings = SandboxSettings(**overrides)
+        return args, SandboxSettings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(map(str, first["loc"]))
         text = str(first["msg"]).removeprefix("Value error, ")
-        print(f"{PROG}: error: {where + ': ' if where else ''}{text}", file=sys.stderr)
+        raise CliError(f"{where + ': ' if where else ''}{text}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args, settings = parse(argv)
+    except CliError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"

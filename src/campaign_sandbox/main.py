@@ -27,6 +27,7 @@ from campaign_sandbox.api.routes import (
     queue_management,
 )
 from campaign_sandbox.core.config import SandboxSettings
+from campaign_sandbox.errors import DomainError
 from campaign_sandbox.runtime import SandboxRuntime
 
 API_PREFIX = "/api/v1"
@@ -94,6 +95,11 @@ def create_app(
         return JSONResponse(
             status_code=422, content={"detail": jsonable_encoder(with_error_urls(exc.errors()))}
         )
+
+    @app.exception_handler(DomainError)
+    async def _refused(_request: Request, exc: DomainError) -> JSONResponse:
+        # The refusal's type is its status (errors.py); the body is FastAPI's ``{"detail": ...}``.
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail})
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(StatementError)

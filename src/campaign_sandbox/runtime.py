@@ -1,4 +1,4 @@
-"""One running sandbox: database, breakers, faults, providers, workers, and the operations spanning them."""
+"""One running sandbox: database, breakers, faults, providers, the domain layer over them, and workers."""
 
 from __future__ import annotations
 
@@ -7,28 +7,10 @@ import threading
 import time
 from collections.abc import Callable
 
-from sqlalchemy import select
-
-from campaign_sandbox.breaker import (
-    SERVICES,
-    BreakerConfig,
-    BreakerRegistry,
-    CircuitState,
-    Service,
-    Transition,
-)
+from campaign_sandbox.breaker import BreakerConfig, BreakerRegistry, CircuitState, Transition
 from campaign_sandbox.core.config import SandboxSettings
-from campaign_sandbox.models import Campaign, CampaignStatus, Job, JobStatus
+from campaign_sandbox.domain import Domain, Task
 from campaign_sandbox.providers import FaultRegistry, Providers
-from campaign_sandbox.services import (
-    JOB_TYPES_BY_SERVICE,
-    Task,
-    complete_if_done,
-    pause_running_campaigns,
-    requeue_campaign_work,
-    resume_block_reason,
-    set_status,
-)
 from campaign_sandbox.store import Store
 from campaign_sandbox.worker import Lifecycle, WorkerPool
 
@@ -81,9 +63,16 @@ class SandboxRuntime:
             profile=self.profile,
             clock=clock,
         )
-        self.lifecycle = Lifecycle(
-            self.store, self.providers, self.breakers, self.submit, settings.lead_cap, self.profile
+        self.domain = Domain(
+            self.store,
+            self.breakers,
+            self.providers,
+            self.profile,
+            self.submit,
+            lead_cap=settings.lead_cap,
+            secret_key=settings.secret_key,
         )
+        self.lifecycle = Lifecycle(self.domain, self.providers)
         self.pool = WorkerPool(self.lifecycle.run, settings.workers)
         self._closed = False
 
@@ -92,10 +81,6 @@ class SandboxRuntime:
 
     def submit(self, task: Task) -> None:
         self.pool.submit(task)
-
-    def submit_all(self, tasks: list[Task]) -> None:
-        for task in tasks:
-            self.pool.submit(task)
 
     def close(self, timeout: float = 10.0) -> bool:
         """Stop the workers (interrupting provider calls) and release the database; idempotent."""
@@ -126,109 +111,7 @@ class SandboxRuntime:
                     f"{t.metadata.get('last_error')} (failures: {t.metadata.get('failure_count')}) "
                     f"(type: {t.metadata.get('error_type')})"
                 )
-            with self.store.write() as s:
-                paused = pause_running_campaigns(s, detail)
+            paused = self.domain.pause_running(detail)
             log.info("breaker %s opened; %d campaigns paused", t.service.value, paused)
         elif t.new is CircuitState.CLOSED and self.profile.resume_redispatches:
-            # Work parked by the gate of a campaign that kept running can go on now.
-            with self.store.write() as s:
-                tasks: list[Task] = []
-                for c in s.scalars(select(Campaign).where(Campaign.status == CampaignStatus.RUNNING)):
-                    tasks += requeue_campaign_work(s, c.id)
-            self.submit_all(tasks)
-
-    # -- operations spanning breakers, rows and workers --------------------------------------------
-    def pause_service(self, service: Service, reason: str) -> tuple[int, int]:
-        """POST /queue-management/pause-service: open by hand, pause PENDING jobs and RUNNING campaigns."""
-        self.breakers[service].force_open(reason, notify=False)
-        with self.store.write() as s:
-            jobs = s.scalars(
-                select(Job).where(
-                    Job.status == JobStatus.PENDING, Job.job_type == JOB_TYPES_BY_SERVICE[service]
-                )
-            ).all()
-            for job in jobs:
-                job.status = JobStatus.PAUSED
-                job.error = f"Paused due to {service.value} service unavailability: {reason}"
-            campaigns = pause_running_campaigns(s, f"Service {service.value} unavailable: {reason}")
-        return len(jobs), campaigns
-
-    def resume_service(self, service: Service) -> tuple[int, int, int]:
-        """POST /queue-management/resume-service → (jobs_resumed, campaigns_eligible, campaigns_resumed)."""
-        self.breakers[service].force_close(notify=False)
-        tasks: list[Task] = []
-        with self.store.write() as s:
-            jobs = [
-                j
-                for j in s.scalars(select(Job).where(Job.status == JobStatus.PAUSED)).all()
-                if service.value in (j.error or "")
-            ]
-            for job in jobs:
-                job.status = JobStatus.PENDING
-                job.error = None
-            eligible = [
-                c
-                for c in s.scalars(select(Campaign).where(Campaign.status == CampaignStatus.PAUSED)).all()
-                if service.value in (c.status_message or "").lower()
-            ]
-            resumed = 0
-            if all(self.breakers[x].allow()[0] for x in SERVICES):
-                for c in eligible:
-                    self._resume_row(c)
-                    resumed += 1
-            s.flush()
-            # As built, nothing is re-dispatched: the jobs stay PENDING (quirk 15).
-            touched = {j.campaign_id for j in jobs} | {c.id for c in eligible}
-            for cid in touched if self.profile.resume_redispatches else ():
-                row = s.get(Campaign, cid) if cid else None
-                if row is not None and row.status is CampaignStatus.RUNNING:
-                    tasks += requeue_campaign_work(s, row.id)
-                    complete_if_done(s, row.id)
-        self.submit_all(tasks)
-        return len(jobs), len(eligible), resumed
-
-    def resume_campaign(self, campaign_id: str) -> Campaign:
-        """POST /campaigns/{id}/resume after its checks: RUNNING again, its paused work re-enqueued."""
-        with self.store.write() as s:
-            c = s.get(Campaign, campaign_id)
-            if c is None:
-                raise LookupError(campaign_id)
-            if c.status is not CampaignStatus.PAUSED:
-                raise ValueError(
-                    f"Cannot resume campaign in {c.status.value} status. "
-                    "Only paused campaigns can be resumed."
-                )
-            blocked = resume_block_reason(self.breakers)
-            if blocked:
-                raise ValueError(blocked)
-            self._resume_row(c)
-            s.flush()
-            tasks: list[Task] = []
-            # As built, the campaign is RUNNING again with nothing to drive it (§1.4, quirk 15).
-            if self.profile.resume_redispatches:
-                tasks = requeue_campaign_work(s, c.id)
-                complete_if_done(s, c.id)
-        self.submit_all(tasks)
-        return c
-
-    def resume_campaigns_for_service(self, service: Service) -> tuple[int, int]:
-        with self.store.read() as s:
-            eligible = [
-                c.id
-                for c in s.scalars(select(Campaign).where(Campaign.status == CampaignStatus.PAUSED)).all()
-                if service.value in (c.status_message or "").lower()
-            ]
-        resumed = 0
-        if self.breakers[service].allow()[0]:
-            for cid in eligible:
-                try:
-                    self.resume_campaign(cid)
-                    resumed += 1
-                except (LookupError, ValueError):
-                    pass  # the platform swallows these too
-        return len(eligible), resumed
-
-    @staticmethod
-    def _resume_row(c: Campaign) -> None:
-        # status_error is kept, as on the platform (quirk 13).
-        set_status(c, CampaignStatus.RUNNING, "Campaign resumed - services are available")
+            self.domain.requeue_running()

@@ -101,11 +101,8 @@ class SandboxServer:
         try:
             self._wait_healthy(url, deadline, thread)
         except SandboxStartError:
-            self.stop()
+            self.stop()  # uvicorn owns the socket now and closes it
             raise
-        finally:
-            sock_fd_owner = sock  # uvicorn owns the socket now; closing it twice is harmless
-            del sock_fd_owner
         self._url = url
         self._database_url = self._runtime.store.plain_url
         return url

@@ -1,30 +1,25 @@
 """The worker pool: threads that run FETCH_LEADS and ENRICH_LEAD work concurrently (the platform's Celery).
 
-Each task claims its job in one short write transaction, calls the fake providers outside any transaction,
-then records the outcome in another. Rows deleted underneath a task (the acceptance suite cleans up by id)
+Each task claims its job through the domain layer (one short write transaction), calls the fake providers
+outside any transaction, then records the outcome through the domain layer again: the worker changes no row
+itself. Rows deleted underneath a task (the acceptance suite cleans up by id)
 make the task drop quietly.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from campaign_sandbox.breaker import BreakerRegistry, CircuitState, Service, reason_for
-from campaign_sandbox.models import Campaign, CampaignStatus, Job, JobStatus, JobType, Lead, utcnow
-from campaign_sandbox.profile import Profile
+from campaign_sandbox.breaker import Service
+from campaign_sandbox.domain import Domain, Enrichment, Task
 from campaign_sandbox.providers import ProviderError, Providers, ProvidersStopped, RateLimited
-from campaign_sandbox.services import ENRICH_ORDER, Task, complete_if_done, set_status
-from campaign_sandbox.store import Store
 
 log = logging.getLogger("campaign_sandbox.worker")
 
@@ -56,9 +51,6 @@ class WorkerPool:
             with self._count_lock:
                 self._outstanding += 1
             self._queue.put(task)
-
-    def pending(self) -> int:
-        return self._queue.qsize()
 
     def idle(self) -> bool:
         """Nothing queued and nothing running: no job can change unless a request submits work."""
@@ -105,23 +97,12 @@ class WorkerPool:
 
 
 class Lifecycle:
-    """What the worker does for each task kind (contract §4.3, §4.4, with the sandbox's differences)."""
+    """What the worker does for each task kind: the provider calls between the domain's steps."""
 
-    def __init__(
-        self,
-        store: Store,
-        providers: Providers,
-        breakers: BreakerRegistry,
-        submit: Callable[[Task], None],
-        lead_cap: int | None,
-        profile: Profile,
-    ) -> None:
-        self.store = store
+    def __init__(self, domain: Domain, providers: Providers) -> None:
+        self.domain = domain
         self.providers = providers
-        self.breakers = breakers
-        self.submit = submit
-        self.lead_cap = lead_cap
-        self.profile = profile
+        self.profile = domain.profile
 
     def run(self, task: Task) -> None:
         if task.kind == "fetch" and task.job_id is not None:
@@ -131,79 +112,31 @@ class Lifecycle:
 
     # -- FETCH_LEADS -------------------------------------------------------------------------------
     def fetch(self, job_id: int, campaign_id: str) -> None:
-        waits = self.profile.paused_campaign_work_waits
-        with self.store.write() as s:
-            job, campaign = s.get(Job, job_id), s.get(Campaign, campaign_id)
-            if job is None or campaign is None:
-                return  # deleted underneath the task
-            # As built, neither the job's nor the campaign's status is checked (contract §4.3 steps 1-2).
-            if waits and job.status is not JobStatus.PENDING:
-                return  # a duplicate task, or paused by pause-service (resume re-enqueues it)
-            if waits and campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.FAILED):
-                job.status = JobStatus.CANCELLED
-                job.completed_at = utcnow()
-                return
-            if waits and campaign.status is CampaignStatus.PAUSED:
-                _park(job, campaign)
-                return
-            job.status = JobStatus.PROCESSING
-            job.task_id = job.task_id or str(uuid.uuid4())
-            count = (
-                campaign.totalRecords if self.lead_cap is None else min(campaign.totalRecords, self.lead_cap)
-            )
+        count = self.domain.claim_fetch(job_id, campaign_id)
+        if count is None:
+            return
         try:
-            records = self.providers.fetch_leads(campaign_id, max(0, count))
+            records = self.providers.fetch_leads(campaign_id, count)
         except RateLimited:
             records = []  # as built, an Apollo rate limit is a fetch of 0 leads (quirk 29)
         except ProviderError as exc:
-            self._fail_fetch(job_id, campaign_id, str(exc))
+            self.domain.fail_fetch(job_id, campaign_id, str(exc))
             return
-        with self.store.write() as s:
-            job, campaign = s.get(Job, job_id), s.get(Campaign, campaign_id)
-            if job is None or campaign is None:
-                return
-            created = _save_leads(s, campaign_id, records)
-            job.status = JobStatus.COMPLETED
-            job.result = f"Successfully fetched {created} leads and queued enrichment tasks"
-            job.completed_at = utcnow()
-            # As built, this also turns a campaign PAUSED meanwhile back to RUNNING (quirk 14); set_status
-            # refuses it for a FAILED or COMPLETED one.
-            if not waits or campaign.status in (CampaignStatus.CREATED, CampaignStatus.RUNNING):
-                set_status(
-                    campaign,
-                    CampaignStatus.RUNNING,
-                    f"Successfully fetched {created} leads, enrichment in progress",
-                )
-            # As on the platform: one enrichment per lead of the campaign, POST /leads ones included (as
-            # built: none at all when the fetch created no lead, §4.3).
-            lead_ids = list(s.scalars(select(Lead.id).where(Lead.campaign_id == campaign_id)))
-            if created == 0 and not waits:
-                lead_ids = []
-            s.flush()
-            if self.profile.completes_campaigns:
-                complete_if_done(s, campaign_id)
-        for lead_id in lead_ids:
-            self.submit(Task("enrich", campaign_id, lead_id=lead_id))
-
-    def _fail_fetch(self, job_id: int, campaign_id: str, error: str) -> None:
-        with self.store.write() as s:
-            job, campaign = s.get(Job, job_id), s.get(Campaign, campaign_id)
-            if job is not None:
-                job.status = JobStatus.FAILED
-                job.error = error
-                job.completed_at = utcnow()
-            if campaign is not None:
-                set_status(campaign, CampaignStatus.FAILED, None, error)
+        self.domain.finish_fetch(job_id, campaign_id, records)
 
     # -- ENRICH_LEAD -------------------------------------------------------------------------------
     def enrich(self, lead_id: str, campaign_id: str) -> None:
-        claimed = self._claim(lead_id, campaign_id)
-        if claimed is None:
+        claim = self.domain.claim_enrichment(lead_id, campaign_id)
+        if claim is None:
             return
-        job_id, lead, instantly_campaign = claimed
-        if not self.profile.step_failure_pauses_job:
-            self._enrich_as_built(job_id, lead_id, lead, instantly_campaign)
-            return
+        if self.profile.step_failure_pauses_job:
+            outcome = self._enrich(claim.job_id, claim.lead, claim.instantly_campaign_id)
+        else:
+            outcome = self._enrich_as_built(claim.job_id, lead_id, claim.lead, claim.instantly_campaign_id)
+        if outcome is not None:
+            self.domain.finish_enrichment(claim.job_id, lead_id, campaign_id, outcome)
+
+    def _enrich(self, job_id: int, lead: dict[str, Any], instantly_campaign: str | None) -> Enrichment | None:
         step = Service.MILLIONVERIFIER
         try:
             verification = self.providers.verify_email(str(lead["email"]))
@@ -217,8 +150,8 @@ class Lifecycle:
         except ProviderError as exc:
             # Sandbox difference: the job pauses (the platform completes it with step errors), so resume can
             # finish it and nothing is lost.
-            self._pause(job_id, f"Paused due to {step.value} service failure: {exc}")
-            return
+            self.domain.pause_job(job_id, f"Paused due to {step.value} service failure: {exc}")
+            return None
         result: dict[str, Any] = {
             "email_verification_success": True,
             "enrichment_success": True,
@@ -226,25 +159,11 @@ class Lifecycle:
             "instantly_success": True,
             "instantly_result": record,
         }
-        with self.store.write() as s:
-            job, row = s.get(Job, job_id), s.get(Lead, lead_id)
-            if job is None or row is None or job.status is not JobStatus.PROCESSING:
-                return  # deleted or cancelled meanwhile
-            row.email_verification = verification
-            row.enrichment_results = enrichment
-            row.email_copy_gen_results = copy
-            row.instantly_lead_record = record
-            job.status = JobStatus.COMPLETED
-            job.result = json.dumps(result)
-            job.error = None
-            job.completed_at = utcnow()
-            s.flush()
-            if self.profile.completes_campaigns:
-                complete_if_done(s, campaign_id)
+        return Enrichment(verification, enrichment, copy, record, result, errors={})
 
     def _enrich_as_built(
         self, job_id: int, lead_id: str, lead: dict[str, Any], instantly_campaign: str | None
-    ) -> None:
+    ) -> Enrichment | None:
         """``enrich_lead_task`` as built (contract §4.4 steps 4-8): step errors, then COMPLETED."""
         errors: dict[str, str] = {}
         verification = self.providers.verify_email(str(lead["email"]))  # an in-process stub: never fails
@@ -252,21 +171,21 @@ class Lifecycle:
         try:
             enrichment = self.providers.enrich(lead)
         except RateLimited as exc:
-            self._pause(job_id, f"Paused due to Perplexity rate limit: {exc}")
-            return
+            self.domain.pause_job(job_id, f"Paused due to Perplexity rate limit: {exc}")
+            return None
         except ProviderError as exc:  # returned as {'error': ...} on the platform (and counted a success)
             enrichment, errors["enrichment"] = {"error": str(exc)}, str(exc)
         copy: dict[str, Any] | None = None
         if "enrichment" in errors:
             errors["email_copy"] = "Skipped due to enrichment failure"
         else:
-            allowed, reason = self.breakers[Service.OPENAI].allow()
+            allowed, reason = self.domain.breakers[Service.OPENAI].allow()
             if not allowed:
-                self._pause(
+                self.domain.pause_job(
                     job_id,
                     f"Paused due to OpenAI circuit breaker: OpenAI API circuit breaker is open: {reason}",
                 )
-                return
+                return None
             try:
                 copy = self.providers.email_copy(lead)
             except RateLimited as exc:
@@ -305,117 +224,4 @@ class Lifecycle:
         }
         if "instantly" not in errors:
             result["instantly_result"] = record
-        with self.store.write() as s:
-            job, row = s.get(Job, job_id), s.get(Lead, lead_id)
-            if job is None or row is None or job.status is not JobStatus.PROCESSING:
-                return  # deleted or cancelled meanwhile
-            row.email_verification = verification
-            row.enrichment_results = enrichment
-            row.email_copy_gen_results = copy
-            row.instantly_lead_record = record
-            job.status = JobStatus.COMPLETED
-            job.result = json.dumps(result)
-            job.error = json.dumps(errors) if errors else None
-            job.completed_at = utcnow()
-
-    def _pause(self, job_id: int, error: str) -> None:
-        with self.store.write() as s:
-            job = s.get(Job, job_id)
-            if job is not None and job.status is JobStatus.PROCESSING:
-                job.status = JobStatus.PAUSED
-                job.error = error
-                job.completed_at = utcnow()
-
-    def _claim(self, lead_id: str, campaign_id: str) -> tuple[int, dict[str, Any], str | None] | None:
-        """Create or reuse the lead's one job and mark it PROCESSING; None when there is nothing to do."""
-        with self.store.write() as s:
-            lead, campaign = s.get(Lead, lead_id), s.get(Campaign, campaign_id)
-            if lead is None or campaign is None:
-                return None
-            waits = self.profile.paused_campaign_work_waits
-            # As built, the enrichment task never looks at the campaign's status (§4.4 step 10).
-            if waits and campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.FAILED):
-                return None
-            job = None
-            if lead.enrichment_job_id and lead.enrichment_job_id.isdigit():
-                job = s.get(Job, int(lead.enrichment_job_id))
-            if job is not None and job.status not in (JobStatus.PENDING, JobStatus.PAUSED):
-                return None  # COMPLETED: never twice; PROCESSING: another task has it
-            if job is None:
-                job = Job(
-                    name=JobType.ENRICH_LEAD.value,
-                    description=f"Enrich lead {lead.email}",
-                    job_type=JobType.ENRICH_LEAD,
-                    status=JobStatus.PROCESSING,
-                    campaign_id=campaign_id,
-                    task_id=str(uuid.uuid4()),
-                )
-                s.add(job)
-                s.flush()
-                lead.enrichment_job_id = str(job.id)
-            else:
-                job.status = JobStatus.PROCESSING
-                job.error = None
-                job.completed_at = None
-                job.task_id = str(uuid.uuid4())
-            for service in ENRICH_ORDER:
-                if self.breakers[service].state is CircuitState.OPEN:
-                    job.status = JobStatus.PAUSED
-                    job.error = (
-                        f"Job paused: Required service {service.value} unavailable: "
-                        f"{reason_for(service, CircuitState.OPEN)}"
-                    )
-                    job.completed_at = utcnow()
-                    return None
-            if waits and campaign.status is CampaignStatus.PAUSED:
-                _park(job, campaign)
-                return None
-            raw = lead.raw_data or {}
-            snapshot = {
-                "email": lead.email,
-                "first_name": lead.first_name,
-                "last_name": lead.last_name,
-                "company": lead.company,
-                "title": lead.title,
-                "headline": raw.get("headline") if isinstance(raw, dict) else None,
-            }
-            return job.id, snapshot, campaign.instantly_campaign_id
-
-
-def _park(job: Job, campaign: Campaign) -> None:
-    # Sandbox difference: work of a PAUSED campaign waits for its resume instead of running on. The
-    # campaign's pause message goes into the error so that a service pause's parked jobs name the service
-    # (paused_jobs_by_service, /paused-jobs/{service} and resume-service match on it).
-    job.status = JobStatus.PAUSED
-    job.error = f"Job paused: campaign {campaign.id} is PAUSED ({campaign.status_message or 'no message'})"
-    job.completed_at = utcnow()
-
-
-def _save_leads(s: Any, campaign_id: str, records: list[dict[str, Any]]) -> int:
-    """The platform's save: skip records without email and emails already stored anywhere."""
-    emails = [str(r.get("email") or "").strip() for r in records]
-    wanted = [e for e in emails if e]
-    existing = (
-        {e.lower() for e in s.scalars(select(Lead.email).where(Lead.email.in_(wanted)))} if wanted else set()
-    )
-    created = 0
-    for record, email in zip(records, emails, strict=True):
-        if not email or email.lower() in existing:
-            continue
-        existing.add(email.lower())
-        org = record.get("organization") or {}
-        s.add(
-            Lead(
-                campaign_id=campaign_id,
-                first_name=record.get("first_name"),
-                last_name=record.get("last_name"),
-                email=email,
-                title=record.get("title"),
-                company=(org.get("name") if isinstance(org, dict) else None)
-                or record.get("organization_name"),
-                linkedin_url=record.get("linkedin_url"),
-                raw_data=record,
-            )
-        )
-        created += 1
-    return created
+        return Enrichment(verification, enrichment, copy, record, result, errors)

@@ -22,7 +22,7 @@ from selftest_support import (
     table_counts,
 )
 
-from campaign_sandbox.api.routes import campaigns as campaign_routes
+from campaign_sandbox import domain as sandbox_domain
 from campaign_sandbox.server import SandboxServer
 from polling import wait_until
 
@@ -169,8 +169,8 @@ def test_ctrl_c_while_a_campaign_is_being_created_still_deletes_everything_of_th
     server, _ = own_sandbox()
     entered, listed, release = threading.Event(), threading.Event(), threading.Event()
     creates: list[int] = []
-    original_message = campaign_routes.creation_message
-    original_pages = campaign_routes.pages_for
+    original_message = sandbox_domain.creation_message
+    original_pages = sandbox_domain.pages_for
 
     def held_creation_message(*args: Any, **kwargs: Any) -> Any:
         creates.append(1)
@@ -184,8 +184,8 @@ def test_ctrl_c_while_a_campaign_is_being_created_still_deletes_everything_of_th
             listed.set()
         return original_pages(*args, **kwargs)
 
-    monkeypatch.setattr(campaign_routes, "creation_message", held_creation_message)
-    monkeypatch.setattr(campaign_routes, "pages_for", watched_pages_for)
+    monkeypatch.setattr(sandbox_domain, "creation_message", held_creation_message)
+    monkeypatch.setattr(sandbox_domain, "pages_for", watched_pages_for)
     run_id = new_run_id("ctrl-c-create")
     run = prepare_run(
         tmp_path / "run", "--tags=@happy_path", "--name=quick", defines=suite_defines(server, run_id)

@@ -2,77 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from fastapi import APIRouter, Request
 
-from fastapi import APIRouter, HTTPException, Request
-from sqlalchemy import select
-
-from campaign_sandbox.api.deps import ReadSession, Runtime, WriteSession
-from campaign_sandbox.core.security import (
-    ACCESS_TOKEN_EXPIRE_S,
-    TokenError,
-    create_token,
-    decode_user_id,
-    hash_password,
-    verify_password,
-)
-from campaign_sandbox.models import User
+from campaign_sandbox.api.deps import DomainDep, Runtime
+from campaign_sandbox.core.security import TokenError, decode_user_id
+from campaign_sandbox.errors import Unauthorized
+from campaign_sandbox.schemas import responses as rs
 from campaign_sandbox.schemas.requests import LoginRequest, SignupRequest
-from campaign_sandbox.services import iso_offset
 
 router = APIRouter()
 
-WHITELIST = frozenset(
-    {"ethan@smartscalingai.com", "ek@alienunderpants.io", "test@domain.com", "test@example.com"}
-)
-WHITELIST_DOMAIN = "@hellacooltestingdomain.pizza"
+
+@router.post("/signup", status_code=201, response_model=rs.SignedUp)
+def signup(body: SignupRequest, domain: DomainDep) -> rs.SignedUp:
+    return domain.signup(body)
 
 
-def user_body(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "created_at": iso_offset(user.created_at),
-        "updated_at": iso_offset(user.updated_at),
-    }
+@router.post("/login", response_model=rs.LoggedIn)
+def login(body: LoginRequest, domain: DomainDep) -> rs.LoggedIn:
+    return domain.login(body)
 
 
-@router.post("/signup", status_code=201)
-def signup(body: SignupRequest, session: WriteSession) -> dict[str, Any]:
-    email = body.email.lower()
-    if email not in WHITELIST and not email.endswith(WHITELIST_DOMAIN):
-        raise HTTPException(status_code=403, detail="This email is not allowed to sign up.")
-    if session.scalar(select(User).where(User.email == email)) is not None:
-        raise HTTPException(status_code=400, detail="Email already registered")
-    user = User(email=email, name="", password=hash_password(body.password), failed_attempts=0)
-    session.add(user)
-    session.flush()
-    return {"message": "User registered successfully", "user": user_body(user)}
-
-
-@router.post("/login")
-def login(body: LoginRequest, session: ReadSession, runtime: Runtime) -> dict[str, Any]:
-    user = session.scalar(select(User).where(User.email == body.email.lower()))
-    if user is None or not verify_password(body.password, user.password):
-        raise HTTPException(status_code=401, detail="Invalid email or password")
-    token = create_token(user.id, runtime.settings.secret_key)
-    return {
-        "message": "Login successful",
-        "token": {"access_token": token, "token_type": "bearer", "expires_in": ACCESS_TOKEN_EXPIRE_S},
-        "user": user_body(user),
-    }
-
-
-@router.get("/me")
-def me(request: Request, session: ReadSession, runtime: Runtime) -> dict[str, Any]:
+@router.get("/me", response_model=rs.UserOut)
+def me(request: Request, domain: DomainDep, runtime: Runtime) -> rs.UserOut:
     # The middleware has already checked the token; this mirrors the platform's second check.
     header = request.headers.get("authorization", "")
     try:
         user_id = decode_user_id(header.split(" ")[1] if " " in header else "", runtime.settings.secret_key)
     except TokenError:
-        raise HTTPException(status_code=401, detail="Could not validate credentials") from None
-    user = session.get(User, user_id)
-    if user is None:
-        raise HTTPException(status_code=404, detail="User not found")
-    return user_body(user)
+        raise Unauthorized("Could not validate credentials") from None
+    return domain.get_user(user_id)

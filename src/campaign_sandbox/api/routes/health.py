@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
+
+from campaign_sandbox.schemas import responses as rs
 
 router = APIRouter()
 
 
-@router.get("/")
-def health() -> dict[str, Any]:
-    return {"status": "healthy", "service": "fastapi-k8-proto"}
+@router.get("/", response_model=rs.Health)
+def health() -> rs.Health:
+    return rs.Health()
 
 
-@router.get("/ready")
-def ready() -> dict[str, Any]:
-    return {"status": "ready"}
+@router.get("/ready", response_model=rs.Probe)
+def ready() -> rs.Probe:
+    return rs.Probe(status="ready")
 
 
-@router.get("/live")
-def live() -> dict[str, Any]:
-    return {"status": "alive"}
+@router.get("/live", response_model=rs.Probe)
+def live() -> rs.Probe:
+    return rs.Probe(status="alive")
