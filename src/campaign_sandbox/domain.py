@@ -332,6 +332,13 @@ def _count(session: Session, query: Select[Any]) -> int:
     return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
+def _page(session: Session, query: Select[Any], page: int, per_page: int) -> tuple[list[Any], dict[str, int]]:
+    """One page of the (ordered) query, and the list envelope's ``total``/``page``/``per_page``/``pages``."""
+    total = _count(session, query)
+    rows = list(session.scalars(query.offset((page - 1) * per_page).limit(per_page)))
+    return rows, {"total": total, "page": page, "per_page": per_page, "pages": pages_for(total, per_page)}
+
+
 def complete_if_done(session: Session, campaign_id: str) -> bool:
     """RUNNING → COMPLETED once the fetch is done and every lead has a COMPLETED enrichment (sandbox rule)."""
     c = session.get(Campaign, campaign_id)
@@ -465,7 +472,7 @@ def _organization(session: Session, org_id: str) -> Organization:
 
 
 def _organization_out(session: Session, org: Organization) -> rs.OrganizationOut:
-    return rs.OrganizationOut.of(
+    return rs.OrganizationOut.counted(
         org, _count(session, select(Campaign.id).where(Campaign.organization_id == org.id))
     )
 
@@ -534,6 +541,10 @@ class Domain:
                 token=rs.Token(access_token=token, expires_in=ACCESS_TOKEN_EXPIRE_S), user=rs.UserOut.of(user)
             )
 
+    def user_exists(self, user_id: str) -> bool:
+        with self.store.read() as s:
+            return s.get(User, user_id) is not None
+
     def get_user(self, user_id: str) -> rs.UserOut:
         with self.store.read() as s:
             user = s.get(User, user_id)
@@ -548,13 +559,10 @@ class Domain:
             term = f"%{search}%"
             query = query.where(or_(Organization.name.ilike(term), Organization.description.ilike(term)))
         with self.store.read() as s:
-            total = _count(s, query)
-            orgs = s.scalars(
-                query.order_by(Organization.created_at.desc()).offset((page - 1) * limit).limit(limit)
-            ).all()
+            orgs, counts = _page(s, query.order_by(Organization.created_at.desc()), page, limit)
             return rs.OrganizationPage(
                 data=[_organization_out(s, o) for o in orgs],
-                meta=rs.PageMeta(page=page, limit=limit, total=total, pages=pages_for(total, limit)),
+                meta=rs.PageMeta(page=page, limit=limit, total=counts["total"], pages=counts["pages"]),
             )
 
     def create_organization(self, body: rq.OrganizationCreate) -> rs.OrganizationOut:
@@ -606,19 +614,8 @@ class Domain:
                     query = query.where(false())  # an unknown status is an empty list, not a 422
                 else:
                     query = query.where(Campaign.status == CampaignStatus(status))
-            total = _count(s, query)
-            campaigns = s.scalars(
-                query.order_by(Campaign.created_at.desc(), Campaign.id)
-                .offset((page - 1) * per_page)
-                .limit(per_page)
-            ).all()
-            return rs.CampaignPage(
-                campaigns=[rs.CampaignOut.of(c) for c in campaigns],
-                total=total,
-                page=page,
-                per_page=per_page,
-                pages=pages_for(total, per_page),
-            )
+            rows, counts = _page(s, query.order_by(Campaign.created_at.desc(), Campaign.id), page, per_page)
+            return rs.CampaignPage(campaigns=[rs.CampaignOut.of(c) for c in rows], **counts)
 
     def create_campaign(self, body: rq.CampaignCreate) -> rs.CampaignOut:
         with self.store.write() as s:
@@ -796,15 +793,8 @@ class Domain:
         if campaign_id is not None:
             query = query.where(Job.campaign_id == campaign_id)
         with self.store.read() as s:
-            total = _count(s, query)
-            jobs = s.scalars(query.order_by(Job.id).offset((page - 1) * per_page).limit(per_page)).all()
-            return rs.JobPage(
-                jobs=[rs.JobOut.of(j) for j in jobs],
-                total=total,
-                page=page,
-                per_page=per_page,
-                pages=pages_for(total, per_page),
-            )
+            rows, counts = _page(s, query.order_by(Job.id), page, per_page)
+            return rs.JobPage(jobs=[rs.JobOut.of(j) for j in rows], **counts)
 
     def get_job(self, job_id: int) -> rs.JobOut:
         with self.store.read() as s:
@@ -812,14 +802,7 @@ class Domain:
 
     def job_status(self, job_id: int) -> rs.JobStatusOut:
         with self.store.read() as s:
-            job = _job(s, job_id)
-            return rs.JobStatusOut(
-                id=job.id,
-                status=job.status.value,
-                created_at=job.created_at,
-                updated_at=job.updated_at,
-                completed_at=job.completed_at,
-            )
+            return rs.JobStatusOut.of(_job(s, job_id))
 
     def cancel_job(self, job_id: int) -> rs.StatusMessage:
         with self.store.write() as s:
@@ -835,17 +818,8 @@ class Domain:
         if campaign_id is not None:
             query = query.where(Lead.campaign_id == campaign_id)
         with self.store.read() as s:
-            total = _count(s, query)
-            leads = s.scalars(
-                query.order_by(Lead.created_at, Lead.id).offset((page - 1) * per_page).limit(per_page)
-            ).all()
-            return rs.LeadPage(
-                leads=[rs.LeadOut.of(lead) for lead in leads],
-                total=total,
-                page=page,
-                per_page=per_page,
-                pages=pages_for(total, per_page),
-            )
+            rows, counts = _page(s, query.order_by(Lead.created_at, Lead.id), page, per_page)
+            return rs.LeadPage(leads=[rs.LeadOut.of(lead) for lead in rows], **counts)
 
     def create_lead(self, body: rq.LeadCreate) -> rs.LeadOut:
         # The platform answers 500 "Error creating lead" for an unknown campaign or an email used by another
@@ -984,18 +958,7 @@ class Domain:
     def paused_jobs(self, raw_service: str) -> rs.PausedJobs:
         service = parse_service(raw_service)
         with self.store.read() as s:
-            items = [
-                rs.PausedJob(
-                    id=j.id,
-                    name=j.name,
-                    job_type=j.job_type.value,
-                    campaign_id=j.campaign_id,
-                    error=j.error,
-                    created_at=j.created_at,
-                    updated_at=j.updated_at,
-                )
-                for j in _matching_paused_jobs(s, service)
-            ]
+            items = [rs.PausedJob.of(j) for j in _matching_paused_jobs(s, service)]
         return rs.PausedJobs(service=service.value, paused_jobs=items, count=len(items))
 
     def paused_leads(self, raw_service: str) -> rs.PausedLeads:

@@ -109,5 +109,5 @@ def create_app(
         return JSONResponse(status_code=400, content={"detail": "Invalid request data"})
 
     # Added last, so it is the outermost middleware (it runs before routing, as on the platform).
-    app.add_middleware(AuthMiddleware, store=runtime.store, secret_key=settings.secret_key)
+    app.add_middleware(AuthMiddleware, user_exists=runtime.domain.user_exists, secret_key=settings.secret_key)
     return app

@@ -170,7 +170,7 @@ def test_ctrl_c_while_a_campaign_is_being_created_still_deletes_everything_of_th
     entered, listed, release = threading.Event(), threading.Event(), threading.Event()
     creates: list[int] = []
     original_message = sandbox_domain.creation_message
-    original_pages = sandbox_domain.pages_for
+    original_list = sandbox_domain.Domain.list_campaigns
 
     def held_creation_message(*args: Any, **kwargs: Any) -> Any:
         creates.append(1)
@@ -179,13 +179,13 @@ def test_ctrl_c_while_a_campaign_is_being_created_still_deletes_everything_of_th
             release.wait(30)
         return original_message(*args, **kwargs)
 
-    def watched_pages_for(*args: Any, **kwargs: Any) -> Any:
+    def watched_list_campaigns(*args: Any, **kwargs: Any) -> Any:
         if entered.is_set():  # the suite lists the campaigns again only after the interrupted request
             listed.set()
-        return original_pages(*args, **kwargs)
+        return original_list(*args, **kwargs)
 
     monkeypatch.setattr(sandbox_domain, "creation_message", held_creation_message)
-    monkeypatch.setattr(sandbox_domain, "pages_for", watched_pages_for)
+    monkeypatch.setattr(sandbox_domain.Domain, "list_campaigns", watched_list_campaigns)
     run_id = new_run_id("ctrl-c-create")
     run = prepare_run(
         tmp_path / "run", "--tags=@happy_path", "--name=quick", defines=suite_defines(server, run_id)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from campaign_sandbox.core.security import TokenError, decode_user_id
-from campaign_sandbox.models import User
 from campaign_sandbox.schemas.responses import unauthorized_body
-from campaign_sandbox.store import Store
 
 PUBLIC_PATHS = frozenset(
     {
@@ -40,9 +39,9 @@ _HEADERS = [
 
 
 class AuthMiddleware:
-    def __init__(self, app: ASGIApp, store: Store, secret_key: str) -> None:
+    def __init__(self, app: ASGIApp, user_exists: Callable[[str], bool], secret_key: str) -> None:
         self.app = app
-        self.store = store
+        self.user_exists = user_exists  # Domain.user_exists: a blocking read, run in a thread
         self.secret_key = secret_key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -80,14 +79,10 @@ class AuthMiddleware:
         except TokenError:
             return "Invalid token"
         try:
-            found = await anyio.to_thread.run_sync(self._user_exists, user_id)
+            found = await anyio.to_thread.run_sync(self.user_exists, user_id)
         except Exception:
             return "Authentication failed"
         return None if found else "User not found"
-
-    def _user_exists(self, user_id: str) -> bool:
-        with self.store.read() as session:
-            return session.get(User, user_id) is not None
 
 
 def _is_public(path: str) -> bool:

@@ -7,12 +7,13 @@ UTC datetimes, PostgreSQL aware ones, and both render the same.
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
-from pydantic import BaseModel, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, computed_field
 
-from campaign_sandbox.models import VALID_TRANSITIONS, Campaign, Job, Lead, Organization, User
+from campaign_sandbox.models import VALID_TRANSITIONS, CampaignStatus, Organization
 
 T = TypeVar("T")
 
@@ -39,6 +40,20 @@ def naive_iso_now() -> str:
 
 IsoZ = Annotated[datetime | None, PlainSerializer(iso_z, return_type=str | None)]
 IsoOffset = Annotated[datetime | None, PlainSerializer(iso_offset, return_type=str | None)]
+# The rows' enums answer as their names' strings.
+EnumText = Annotated[str, BeforeValidator(lambda v: v.value if isinstance(v, enum.Enum) else v)]
+# ``to_dict()`` answers an unset text as "".
+TextOrEmpty = Annotated[str, BeforeValidator(lambda v: v or "")]
+
+
+class Row(BaseModel):
+    """A body read straight off an ORM row: the fields are the row's attributes of the same names."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def of(cls, row: object) -> Self:
+        return cls.model_validate(row)
 
 
 # -- envelopes ------------------------------------------------------------------------------------
@@ -82,7 +97,7 @@ def unauthorized_body(message: str) -> dict[str, Any]:
 
 
 # -- campaigns ------------------------------------------------------------------------------------
-class CampaignOut(BaseModel):
+class CampaignOut(Row):
     """The platform's ``CampaignResponse``."""
 
     name: str
@@ -92,7 +107,7 @@ class CampaignOut(BaseModel):
     totalRecords: int
     url: str
     id: str
-    status: str
+    status: EnumText
     status_message: str | None
     status_error: str | None
     created_at: IsoZ
@@ -100,42 +115,25 @@ class CampaignOut(BaseModel):
     completed_at: IsoZ
     failed_at: IsoZ
     instantly_campaign_id: str | None
-    valid_transitions: list[str]
 
-    @classmethod
-    def of(cls, c: Campaign) -> CampaignOut:
-        return cls(
-            name=c.name,
-            description=c.description,
-            organization_id=c.organization_id,
-            fileName=c.fileName,
-            totalRecords=c.totalRecords,
-            url=c.url,
-            id=c.id,
-            status=c.status.value,
-            status_message=c.status_message,
-            status_error=c.status_error,
-            created_at=c.created_at,
-            updated_at=c.updated_at,
-            completed_at=c.completed_at,
-            failed_at=c.failed_at,
-            instantly_campaign_id=c.instantly_campaign_id,
-            valid_transitions=[s.value for s in VALID_TRANSITIONS[c.status]],
-        )
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def valid_transitions(self) -> list[str]:
+        return [s.value for s in VALID_TRANSITIONS[CampaignStatus(self.status)]]
 
 
-class CampaignDict(BaseModel):
+class CampaignDict(Row):
     """The platform's ``Campaign.to_dict()`` (details and results)."""
 
     id: str
     name: str
     description: str | None
-    status: str
+    status: EnumText
     created_at: IsoOffset
     updated_at: IsoOffset
     organization_id: str
-    status_message: str
-    status_error: str
+    status_message: TextOrEmpty
+    status_error: TextOrEmpty
     completed_at: IsoOffset
     failed_at: IsoOffset
     fileName: str
@@ -143,53 +141,18 @@ class CampaignDict(BaseModel):
     url: str
     instantly_campaign_id: str | None
 
-    @classmethod
-    def of(cls, c: Campaign) -> CampaignDict:
-        return cls(
-            id=c.id,
-            name=c.name,
-            description=c.description,
-            status=c.status.value,
-            created_at=c.created_at,
-            updated_at=c.updated_at,
-            organization_id=c.organization_id,
-            status_message=c.status_message or "",
-            status_error=c.status_error or "",
-            completed_at=c.completed_at,
-            failed_at=c.failed_at,
-            fileName=c.fileName,
-            totalRecords=c.totalRecords,
-            url=c.url,
-            instantly_campaign_id=c.instantly_campaign_id,
-        )
-
 
 class CampaignWithJobs(CampaignDict):
-    jobs: list[Any] = []
-
-    @classmethod
-    def of(cls, c: Campaign) -> CampaignWithJobs:
-        return cls(**CampaignDict.of(c).__dict__)
+    jobs: list[Any] = []  # always empty on the platform
 
 
-class CampaignSummary(BaseModel):
+class CampaignSummary(Row):
     id: str
     name: str
-    status: str
+    status: EnumText
     status_message: str | None
     created_at: IsoOffset
     updated_at: IsoOffset
-
-    @classmethod
-    def of(cls, c: Campaign) -> CampaignSummary:
-        return cls(
-            id=c.id,
-            name=c.name,
-            status=c.status.value,
-            status_message=c.status_message,
-            created_at=c.created_at,
-            updated_at=c.updated_at,
-        )
 
 
 class CampaignPage(BaseModel):
@@ -292,36 +255,19 @@ class CampaignResults(BaseModel):
 
 
 # -- jobs -----------------------------------------------------------------------------------------
-class JobOut(BaseModel):
+class JobOut(Row):
     name: str
     description: str | None
     id: int
     task_id: str | None
-    job_type: str
-    status: str
+    job_type: EnumText
+    status: EnumText
     result: str | None
     error: str | None
     campaign_id: str | None
     created_at: IsoZ
     updated_at: IsoZ
     completed_at: IsoZ
-
-    @classmethod
-    def of(cls, j: Job) -> JobOut:
-        return cls(
-            name=j.name,
-            description=j.description,
-            id=j.id,
-            task_id=j.task_id,
-            job_type=j.job_type.value,
-            status=j.status.value,
-            result=j.result,
-            error=j.error,
-            campaign_id=j.campaign_id,
-            created_at=j.created_at,
-            updated_at=j.updated_at,
-            completed_at=j.completed_at,
-        )
 
 
 class JobPage(BaseModel):
@@ -332,16 +278,16 @@ class JobPage(BaseModel):
     pages: int
 
 
-class JobStatusOut(BaseModel):
+class JobStatusOut(Row):
     id: int
-    status: str
+    status: EnumText
     created_at: IsoZ
     updated_at: IsoZ
     completed_at: IsoZ
 
 
 # -- leads ----------------------------------------------------------------------------------------
-class LeadOut(BaseModel):
+class LeadOut(Row):
     campaign_id: str
     first_name: str | None
     last_name: str | None
@@ -361,12 +307,6 @@ class LeadOut(BaseModel):
     created_at: IsoZ
     updated_at: IsoZ
 
-    @classmethod
-    def of(cls, lead: Lead) -> LeadOut:
-        names = [n for n in cls.model_fields if n not in ("id", "created_at", "updated_at")]
-        values = {n: getattr(lead, n) for n in names}
-        return cls(**values, id=lead.id, created_at=lead.created_at, updated_at=lead.updated_at)
-
 
 class LeadPage(BaseModel):
     leads: list[LeadOut]
@@ -377,24 +317,17 @@ class LeadPage(BaseModel):
 
 
 # -- organizations (bare bodies) ------------------------------------------------------------------
-class OrganizationOut(BaseModel):
+class OrganizationOut(Row):
     name: str
     description: str | None
     id: str
     created_at: IsoZ
     updated_at: IsoZ
-    campaign_count: int
+    campaign_count: int = 0  # not a column: the domain counts it
 
     @classmethod
-    def of(cls, org: Organization, campaign_count: int) -> OrganizationOut:
-        return cls(
-            name=org.name,
-            description=org.description,
-            id=org.id,
-            created_at=org.created_at,
-            updated_at=org.updated_at,
-            campaign_count=campaign_count,
-        )
+    def counted(cls, org: Organization, campaign_count: int) -> OrganizationOut:
+        return cls.of(org).model_copy(update={"campaign_count": campaign_count})
 
 
 class PageMeta(BaseModel):
@@ -454,10 +387,10 @@ class ServiceResumed(BaseModel):
     message: str
 
 
-class PausedJob(BaseModel):
+class PausedJob(Row):
     id: int
     name: str
-    job_type: str
+    job_type: EnumText
     campaign_id: str | None
     error: str | None
     created_at: IsoOffset
@@ -514,22 +447,12 @@ class PausedCampaigns(BaseModel):
 
 
 # -- auth, health, faults (bare bodies) -----------------------------------------------------------
-class UserOut(BaseModel):
+class UserOut(Row):
     id: str
     email: str
     name: str | None
     created_at: IsoOffset
     updated_at: IsoOffset
-
-    @classmethod
-    def of(cls, user: User) -> UserOut:
-        return cls(
-            id=user.id,
-            email=user.email,
-            name=user.name,
-            created_at=user.created_at,
-            updated_at=user.updated_at,
-        )
 
 
 class SignedUp(BaseModel):
