@@ -209,6 +209,8 @@ class PlatformClient(_HttpBase):
     ) -> None:
         super().__init__(base_url, timeout, retries=retries, backoff_s=backoff_s)
         self._authenticated = False
+        self._credentials: tuple[str, str] | None = None  # for logging in again; never shown
+        self.relogins = 0  # times an expired token was replaced by logging in again
 
     def __repr__(self) -> str:
         return (
@@ -246,6 +248,37 @@ class PlatformClient(_HttpBase):
             allow_redirects=allow_redirects,
         )
 
+    def _call(self, method: str, url: str, **kwargs: Any) -> Any:
+        """As the base, but a 401 (the platform's tokens expire after 30 minutes) logs in again once and
+        repeats the request: a 401 means the platform did not act on it, so even a write is safe to repeat.
+        A second 401 is a clear failure."""
+        try:
+            return super()._call(method, url, **kwargs)
+        except ApiError as error:
+            if error.status != 401 or self._credentials is None:
+                raise
+        self._login_again(method, url)
+        try:
+            return super()._call(method, url, **kwargs)
+        except ApiError as again:
+            if again.status != 401:
+                raise
+            raise self._error(
+                method, url, 401, f"still rejected after logging in again: {again.body}"
+            ) from None
+
+    def _login_again(self, method: str, url: str) -> None:
+        assert self._credentials is not None
+        email, password = self._credentials
+        self._credentials = None  # the login itself must not loop on a 401
+        try:
+            self.login(email, password)
+        except ApiError as error:
+            raise self._error(
+                method, url, 401, f"token rejected and logging in again failed: {error}"
+            ) from None
+        self.relogins += 1
+
     def _get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return self._object("GET", self.url(path), params=params)
 
@@ -279,6 +312,7 @@ class PlatformClient(_HttpBase):
         self._remember_secret(token)
         self._session.headers["Authorization"] = f"Bearer {token}"
         self._authenticated = True
+        self._credentials = (email, password)
         return self._field(body, "user", "POST", "auth/login")
 
     def me(self) -> dict[str, Any]:

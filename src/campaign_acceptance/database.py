@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
 from campaign_acceptance.capacity import JobTiming
 from campaign_acceptance.errors import DatabaseUnavailableError
@@ -28,7 +28,9 @@ from campaign_acceptance.settings import redact_url
 T = TypeVar("T")
 
 CONNECT_TIMEOUT_S = 5
-DELETE_ATTEMPTS = 3
+DELETE_ATTEMPTS = 5
+DELETE_BACKOFF_S = 0.2  # doubles per attempt, capped: the retries add at most ~4 s
+DELETE_BACKOFF_MAX_S = 2.0
 ENRICH_LEAD, FETCH_LEADS = "ENRICH_LEAD", "FETCH_LEADS"
 ENRICH_DESCRIPTION_PREFIX = "Enrich lead "  # the platform names each ENRICH_LEAD job after its lead's email
 
@@ -132,6 +134,7 @@ class DatabaseProbe:
         else:
             options.update(pool_size=2, max_overflow=2, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
         self._engine: Engine = sa.create_engine(self._url, **options)
+        self.cleanup_retries: list[str] = []  # transient errors the last cleanup retried after
         if self._url.get_backend_name() == "sqlite":
             # SQLite checks foreign keys only when asked (per connection); PostgreSQL always does.
             sa.event.listen(self._engine, "connect", _sqlite_foreign_keys)
@@ -348,46 +351,105 @@ class DatabaseProbe:
 
     # -- the one write -----------------------------------------------------------------------------------
 
+    def _run_selection(
+        self,
+        user_id: str | None,
+        organization_ids: str | Sequence[str] | None,
+        campaign_ids: Sequence[str],
+        user_email: str | None,
+        name_stamp: str | None,
+    ) -> tuple[Any, Any, Any]:
+        """WHERE clauses for the run's users, organizations and campaigns: by the ids it recorded, and by its
+        stamp (exact email; names that start with the run id and a space, as the suite names them)."""
+        org_ids = [organization_ids] if isinstance(organization_ids, str) else list(organization_ids or ())
+        of_user = [users.c.id == user_id] if user_id is not None else []
+        if user_email:
+            of_user.append(users.c.email == user_email)
+        of_org = [organizations.c.id.in_(org_ids)] if org_ids else []
+        of_campaign = [campaigns.c.id.in_(list(campaign_ids))]
+        if name_stamp:
+            # Run ids are lowercase letters, digits and dashes: no LIKE wildcard can hide in them.
+            of_org.append(organizations.c.name.like(f"{name_stamp} %"))
+            of_campaign.append(campaigns.c.name.like(f"{name_stamp} %"))
+        org_where = sa.or_(*of_org) if of_org else sa.false()
+        run_orgs = sa.select(organizations.c.id).where(org_where).scalar_subquery()
+        # The run's campaigns are the ones it recorded plus any in its own organizations: a campaign whose
+        # creation was interrupted (Ctrl-C) exists there although the run never saw its id.
+        of_campaign.append(campaigns.c.organization_id.in_(run_orgs))
+        user_where = sa.or_(*of_user) if of_user else sa.false()
+        return user_where, org_where, sa.or_(*of_campaign)
+
+    def run_rows(
+        self,
+        user_id: str | None,
+        organization_ids: str | Sequence[str] | None,
+        campaign_ids: Sequence[str],
+        *,
+        user_email: str | None = None,
+        name_stamp: str | None = None,
+    ) -> dict[str, list[str]]:
+        """The ids of the run's rows still in the database, by table (what cleanup would delete)."""
+        user_where, org_where, campaign_where = self._run_selection(
+            user_id, organization_ids, campaign_ids, user_email, name_stamp
+        )
+        run_campaigns = sa.select(campaigns.c.id).where(campaign_where).scalar_subquery()
+
+        def query(conn: Connection) -> dict[str, list[str]]:
+            ids = {
+                "jobs": sa.select(jobs.c.id).where(jobs.c.campaign_id.in_(run_campaigns)),
+                "leads": sa.select(leads.c.id).where(leads.c.campaign_id.in_(run_campaigns)),
+                "campaigns": sa.select(campaigns.c.id).where(campaign_where),
+                "organizations": sa.select(organizations.c.id).where(org_where),
+                "users": sa.select(users.c.id).where(user_where),
+            }
+            return {table: sorted(str(v) for v in conn.execute(q).scalars()) for table, q in ids.items()}
+
+        return self._read("reading the run's rows", query)
+
     def delete_run_data(
         self,
         user_id: str | None,
         organization_ids: str | Sequence[str] | None,
         campaign_ids: Sequence[str],
+        *,
+        user_email: str | None = None,
+        name_stamp: str | None = None,
     ) -> dict[str, int]:
-        """Delete exactly the run's rows, by id, in foreign-key order, in one transaction; return the counts.
+        """Delete exactly the run's rows in foreign-key order, in one transaction; return the counts.
 
-        The run's rows: its user, its organizations, the campaigns it recorded or that belong to those
-        organizations, and their leads and jobs. Nothing is selected by name or pattern.
+        The run's rows: its user (by id or its exact email), its organizations (by id or a name starting with
+        the run's stamp), the campaigns it recorded, named with its stamp or in those organizations, and their
+        leads and jobs. Nothing else, and never a whole table.
 
-        A worker may still insert a job or lead for one of the campaigns while this runs; the foreign key then
-        fails the transaction, and it is retried a bounded number of times.
+        Transient errors are retried a bounded number of times with backoff: a worker inserting a job or
+        lead for one of the campaigns (the foreign key fails the transaction), "database is locked", a
+        serialization failure or deadlock (OperationalError). Each retry is kept in ``cleanup_retries``.
         """
-        # A run makes one organization per scenario; one id alone is accepted too.
-        org_ids = [organization_ids] if isinstance(organization_ids, str) else list(organization_ids or ())
-        # The run's campaigns are the ones it recorded plus any in its own organizations: a campaign whose
-        # creation was interrupted (Ctrl-C) exists there although the run never saw its id.
-        of_run = sa.or_(campaigns.c.id.in_(list(campaign_ids)), campaigns.c.organization_id.in_(org_ids))
-        run_campaigns = sa.select(campaigns.c.id).where(of_run).scalar_subquery()
+        user_where, org_where, campaign_where = self._run_selection(
+            user_id, organization_ids, campaign_ids, user_email, name_stamp
+        )
+        run_campaigns = sa.select(campaigns.c.id).where(campaign_where).scalar_subquery()
         steps: list[tuple[str, sa.Delete]] = [
             ("jobs", sa.delete(jobs).where(jobs.c.campaign_id.in_(run_campaigns))),
             ("leads", sa.delete(leads).where(leads.c.campaign_id.in_(run_campaigns))),
-            ("campaigns", sa.delete(campaigns).where(of_run)),
+            ("campaigns", sa.delete(campaigns).where(campaign_where)),
+            ("organizations", sa.delete(organizations).where(org_where)),
+            ("users", sa.delete(users).where(user_where)),
         ]
-        if org_ids:
-            steps.append(("organizations", sa.delete(organizations).where(organizations.c.id.in_(org_ids))))
-        if user_id is not None:
-            steps.append(("users", sa.delete(users).where(users.c.id == user_id)))
         counts = {name: 0 for name in ("jobs", "leads", "campaigns", "organizations", "users")}
+        self.cleanup_retries = []
         for attempt in range(1, DELETE_ATTEMPTS + 1):
             try:
                 with self._engine.begin() as conn:
                     for name, statement in steps:
                         counts[name] = conn.execute(statement).rowcount
                 return counts
-            except IntegrityError as exc:
+            except (IntegrityError, OperationalError) as exc:
                 if attempt == DELETE_ATTEMPTS:
                     raise self._fail(f"cleanup ({DELETE_ATTEMPTS} attempts)", exc) from None
-                time.sleep(0.1 * attempt)  # let the concurrent insert commit, then delete it too
+                self.cleanup_retries.append(f"attempt {attempt}: {self._fail('cleanup', exc)}")
+                # Let the concurrent insert commit (then delete it too) or the lock go away.
+                time.sleep(min(DELETE_BACKOFF_S * 2 ** (attempt - 1), DELETE_BACKOFF_MAX_S))
             except SQLAlchemyError as exc:
                 raise self._fail("cleanup", exc) from None
         return counts  # pragma: no cover - the loop returns or raises

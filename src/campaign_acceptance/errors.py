@@ -65,3 +65,7 @@ class ProgressFailure(AssertionError):
 
 class DeadlineExceeded(ProgressFailure):
     """A bounded wait ran out with no service failure: a product failure, with progress in the message."""
+
+
+class PlatformStoppedAnswering(AssertionError):
+    """Poll reads kept failing past the tolerated number in a row: a product failure, naming the path."""

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -30,12 +32,13 @@ from campaign_acceptance.errors import (
 from campaign_acceptance.known_issues import load_known_issues
 from campaign_acceptance.metrics import TEXTFILE_NAME, MetricsTarget
 from campaign_acceptance.model import BreakerState
-from campaign_acceptance.monitor import ApiDbSource, read_job_errors, snapshot_from_api
+from campaign_acceptance.monitor import ApiDbSource, ReadErrors, RealClock, read_job_errors, snapshot_from_api
 from campaign_acceptance.outcome import (
     RunRecord,
     apply_health_gate,
     cannot_test,
     on_step_done,
+    one_line,
     scenario_key,
 )
 from campaign_acceptance.progress import say
@@ -59,7 +62,29 @@ SANDBOX_START_TIMEOUT_S = 30.0
 # --- before_all ----------------------------------------------------------------------------------------
 
 
+NOT_UNDER_RUNNER_EXIT = 3  # cannot test
+
+
+def check_runner(context: Any) -> None:
+    """Without the suite's runner (behave started where it finds no behave.ini) there would be no verdict,
+    no reports and exit codes 0/1 only: stop before anything is created, with one line saying how to run."""
+    from campaign_acceptance.runner import VerdictRunner
+
+    if isinstance(getattr(context, "_runner", None), VerdictRunner):
+        return
+    say(
+        f"cannot test: behave is not using the suite's runner (no behave.ini in {os.getcwd()}); run "
+        "`python -m campaign_acceptance <behave arguments>` (works from any directory) or behave from the "
+        "suite's root"
+    )
+    sys.stdout.flush()
+    # sys.exit would be swallowed by behave's hook runner (docs/behave-notes.md), and behave's own runner
+    # maps everything to 0/1: leave at once; nothing exists yet that would need cleaning up.
+    os._exit(NOT_UNDER_RUNNER_EXIT)
+
+
 def start_run(context: Any) -> None:
+    check_runner(context)
     record = RunRecord(started_at=time.time())
     world = World(record=record)
     context.world = world  # root layer: the runner reads the record after the run
@@ -67,11 +92,12 @@ def start_run(context: Any) -> None:
         settings = settings_from_behave(context.config, os.environ)
         record.settings = settings.redacted()
         record.reports_dir = str(settings.reports_dir)
+        record.allow_no_scenarios = settings.allow_no_scenarios
         record.metrics = metrics_target(settings)
         if settings.known_issues is not None:
             record.known_issues = load_known_issues(settings.known_issues)
         record.known_issues_strict = settings.known_issues_strict
-        world.session_ = open_session(settings)
+        world.session_ = open_session(settings, record)
         record.breakers_at_start = _breakers_or_none(world.session_.client)
         record.target = describe_target(world.session_)
     except CannotTestError as error:
@@ -98,9 +124,10 @@ def _breakers_or_none(client: PlatformClient) -> dict[str, BreakerState]:
         return {}
 
 
-def open_session(settings: Settings) -> Session:
+def open_session(settings: Settings, record: RunRecord | None = None) -> Session:
     """Connect to everything the run needs, or raise CannotTestError saying what is unusable."""
     sandbox = _start_sandbox(settings) if settings.api_url is None else None
+    probe: DatabaseProbe | None = None
     try:
         api_url = sandbox.url if sandbox else settings.api_url
         assert api_url is not None
@@ -120,15 +147,25 @@ def open_session(settings: Settings) -> Session:
                 faults.faults()
             except ApiError as error:
                 raise ConfigurationError(f"fault control at {fault_url} is unusable: {error}") from None
-        user = _sign_up(client, settings.run_id)
+        try:
+            user = _sign_up(client, settings.run_id)
+        except CannotTestError:
+            # The answer may be lost after the platform created the user: delete it by the run's stamp.
+            if probe is not None:
+                _delete_run_data(record or RunRecord(), settings, probe, None, [], [])
+            raise
         target = Target(
             "embedded sandbox" if sandbox else api_url, has_database=probe is not None, faults=faults
         )
         database = "its database" if probe else "no database"
         profile = f" (profile {sandbox.settings.profile.value})" if sandbox else ""
         say(f"run {settings.run_id}: testing {target.description} with {database}{profile}")
-        return Session(settings, client, probe, faults, user, target, sandbox=sandbox)
+        return Session(
+            settings, client, probe, faults, user, target, sandbox=sandbox, read_errors=ReadErrors()
+        )
     except BaseException:
+        if probe is not None:
+            probe.close()
         if sandbox is not None:
             sandbox.stop()
         raise
@@ -164,8 +201,12 @@ def _start_sandbox(settings: Settings) -> SandboxServer:
     return server
 
 
+def run_email(run_id: str) -> str:
+    return f"{run_id}@{SIGNUP_DOMAIN}"
+
+
 def _sign_up(client: PlatformClient, run_id: str) -> TenantUser:
-    email = f"{run_id}@{SIGNUP_DOMAIN}"
+    email = run_email(run_id)
     # Meets the platform's rules (a letter, a digit, one of its special characters); never printed.
     password = f"Aa1!{secrets.token_hex(12)}"
     try:
@@ -241,10 +282,14 @@ def begin_scenario(context: Any, scenario: Any) -> None:
         if tag in tags and getattr(session, attribute) is None:
             scenario.skip(reason=reason)
             return
+    assert session.read_errors is not None
+    breakers = session.read_errors.keep_reading(
+        session.client.breakers, RealClock(), session.settings.poll_interval_s
+    )
     source = ApiDbSource(session.client, session.probe, "")
     apply_health_gate(
         scenario,
-        session.client.breakers(),
+        breakers,
         session.settings.health_gate,
         world.record,
         lambda: read_job_errors(source, session.campaign_ids),
@@ -269,6 +314,13 @@ def end_scenario(context: Any, scenario: Any) -> None:
             world.record.warnings.append(f"{scenario.name}: could not {what}: {error}")
             say(f"warning: {scenario.name}: could not {what}: {error}")
     state.cleanups.clear()
+    if state.ran_as is not None:
+        # Every report names the scenario by what it really did (the JUnit reporter reads it after this),
+        # the figures recorded under its first name included.
+        scenario.name = state.name = f"{scenario.name} (ran as {state.ran_as})"
+        _rename_figures(world.record, scenario_key(scenario), scenario.name)
+    if session is not None and session.read_errors is not None:
+        world.record.warnings.extend(f"{scenario.name}: {w}" for w in session.read_errors.take_warnings())
     if state.report is not None:
         world.record.evidence[scenario_key(scenario)] = state.report
     chart = state.monitor.chart() if state.monitor is not None else None
@@ -283,6 +335,14 @@ def end_scenario(context: Any, scenario: Any) -> None:
             world.record.campaigns.extend(snapshot_from_api(c) for c in listed)
 
 
+def _rename_figures(record: RunRecord, key: str, name: str) -> None:
+    record.enrichment = [replace(t, scenario=name) if t.key == key else t for t in record.enrichment]
+    record.capacity = [
+        replace(c, timing=replace(c.timing, scenario=name)) if c.timing.key == key else c
+        for c in record.capacity
+    ]
+
+
 # --- after_all -----------------------------------------------------------------------------------------
 
 
@@ -293,7 +353,18 @@ def finish_run(context: Any) -> None:
         return
     world.record.breakers_at_end = _breakers_or_none(session.client)
     try:
-        _delete_run_data(world, session)
+        _delete_run_data(
+            world.record,
+            session.settings,
+            session.probe,
+            session.user.user_id,
+            session.organization_ids,
+            session.campaign_ids,
+        )
+        if session.client.relogins:
+            world.record.warnings.append(
+                f"the platform rejected the run's token {session.client.relogins} time(s); logged in again"
+            )
     finally:
         session.client.close()
         if session.probe is not None:
@@ -303,24 +374,42 @@ def finish_run(context: Any) -> None:
         world.record.finished_at = time.time()
 
 
-def _delete_run_data(world: World, session: Session) -> None:
-    what = (
-        f"user {session.user.user_id}, {len(session.organization_ids)} organizations, "
-        f"{len(session.campaign_ids)} campaigns"
-    )
-    if session.probe is None:
-        world.record.warnings.append(
+def _delete_run_data(
+    record: RunRecord,
+    settings: Settings,
+    probe: DatabaseProbe | None,
+    user_id: str | None,
+    organization_ids: list[str],
+    campaign_ids: list[str],
+) -> None:
+    """Delete what the run created: by the ids it saw and by its stamp (the run id in the user's email and
+    in organization and campaign names: an answer lost after the platform committed a write leaves no id)."""
+    run_id = settings.run_id
+    what = f"user {user_id}, {len(organization_ids)} organizations, {len(campaign_ids)} campaigns"
+    if probe is None:
+        record.warnings.append(
             f"left on the platform (no database URL to delete them): {what}; organization ids "
-            f"{', '.join(session.organization_ids)}; campaign ids {', '.join(session.campaign_ids)}"
+            f"{', '.join(organization_ids)}; campaign ids {', '.join(campaign_ids)}"
         )
         return
     try:
-        counts = session.probe.delete_run_data(
-            session.user.user_id, session.organization_ids, session.campaign_ids
+        counts = probe.delete_run_data(
+            user_id, organization_ids, campaign_ids, user_email=run_email(run_id), name_stamp=run_id
         )
     except CannotTestError as error:  # the probe's error family; here it only means cleanup failed
-        world.record.warnings.append(f"cleanup failed, left on the platform: {what}: {error}")
-        say(f"warning: cleanup failed: {error}")
+        try:
+            left = probe.run_rows(
+                user_id, organization_ids, campaign_ids, user_email=run_email(run_id), name_stamp=run_id
+            )
+        except CannotTestError as again:
+            left = {"unknown (could not read them)": [one_line(again)]}
+        left = {table: ids for table, ids in left.items() if ids}
+        record.left_behind.update(left)
+        listed = "; ".join(f"{table}: {', '.join(ids)}" for table, ids in left.items()) or what
+        record.warnings.append(f"cleanup failed, left on the platform: {listed}: {error}")
+        say(f"warning: cleanup failed, left on the platform: {listed}: {error}")
         return
+    for attempt in probe.cleanup_retries:
+        record.warnings.append(f"cleanup retried after a transient database error: {attempt}")
     deleted = ", ".join(f"{n} {table}" for table, n in counts.items())
-    say(f"cleanup: deleted {deleted} (exactly what run {session.settings.run_id} created)")
+    say(f"cleanup: deleted {deleted} (exactly what run {run_id} created)")

@@ -22,8 +22,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit
 
-from campaign_acceptance.errors import DeadlineExceeded, ProgressFailure, ServiceFailure, SuiteError
+from campaign_acceptance.errors import (
+    ApiError,
+    DeadlineExceeded,
+    PlatformStoppedAnswering,
+    ProgressFailure,
+    ServiceFailure,
+    SuiteError,
+)
 from campaign_acceptance.model import (
     RATE_LIMIT_TEXT,
     BreakerReport,
@@ -36,6 +44,7 @@ from campaign_acceptance.model import (
 T = TypeVar("T")
 
 BACKOFF_FACTOR = 1.5
+POLL_ERRORS_TOLERATED = 3  # consecutive bad answers to a poll read before the platform counts as gone
 PAGE_SIZE = 100  # campaigns per list request (the client follows pages of 100)
 # A breaker open while the campaigns stay RUNNING is a product failure once it has lasted this many cycles
 # and this long: the platform pauses campaigns milliseconds after the trip (contract §5.2) or not at all.
@@ -82,6 +91,51 @@ class RealClock:
     def interrupt(self) -> None:
         """Wake a sleeping monitor (e.g. from a signal handler or another thread)."""
         self._event.set()
+
+
+# --------------------------------------------------------------------------------------------------
+# Bad answers to poll reads
+# --------------------------------------------------------------------------------------------------
+class ReadErrors:
+    """A long run must not be lost to one bad answer: a poll read (an idempotent GET) that fails (5xx, a
+    body that is not what the platform sends, no answer in time) is tried again after an interval, up to
+    `limit` times in a row, each time with a warning naming method, path and status. One more in a row is
+    `PlatformStoppedAnswering`. Shared by every wait of a run; writes never come through here."""
+
+    def __init__(self, limit: int = POLL_ERRORS_TOLERATED) -> None:
+        self.limit = limit
+        self.warnings: list[str] = []
+        self._streak: list[float] = []  # when each consecutive error happened
+
+    def keep_reading(self, read: Callable[[], T], clock: Clock, interval_s: float) -> T:
+        while True:
+            try:
+                value = read()
+            except ApiError as error:
+                self._failed(error, clock.now())
+                clock.sleep(interval_s)
+                continue
+            self._streak.clear()
+            return value
+
+    def _failed(self, error: ApiError, now: float) -> None:
+        self._streak.append(now)
+        path = urlsplit(error.url).path or error.url
+        status = "no response" if error.status is None else str(error.status)
+        count, span = len(self._streak), now - self._streak[0]
+        if count > self.limit:
+            raise PlatformStoppedAnswering(
+                f"the platform stopped answering {path} ({count} errors over {span:.1f} s); last: "
+                f"{error.method} -> {status}: {error.body}"
+            )
+        self.warnings.append(
+            f"poll read {error.method} {path} -> {status}: {error.body} (bad answer {count} of "
+            f"{self.limit} tolerated in a row)"
+        )
+
+    def take_warnings(self) -> list[str]:
+        taken, self.warnings = self.warnings, []
+        return taken
 
 
 # --------------------------------------------------------------------------------------------------
@@ -340,6 +394,7 @@ class Monitor:
         max_interval_s: float = 2.0,
         progress: ProgressSink | None = None,
         notice_within_s: float | None = 1.5,
+        read_errors: ReadErrors | None = None,
         stall_s: float | None = None,
     ) -> None:
         if poll_interval_s <= 0 or max_interval_s < poll_interval_s:
@@ -359,6 +414,7 @@ class Monitor:
         self.requests = 0
         self.last: Observation | None = None
         self.sleeps: list[float] = []  # every interval slept, for the benchmark and the tests
+        self.read_errors = read_errors or ReadErrors()
         # The report's picture: one sample per cycle (at, {id: (enriched, expected)}, {service: state not
         # closed}), campaign names, and marked moments (at, kind, label).
         self.samples: list[tuple[float, dict[str, tuple[int, int]], dict[str, str]]] = []
@@ -402,7 +458,9 @@ class Monitor:
         previous: tuple[Any, ...] | None = None
         while True:
             cycle_start = self.clock.now()
-            obs = self.observe(campaign_ids, phase, wait_start=start)
+            obs = self.read_errors.keep_reading(
+                lambda: self.observe(campaign_ids, phase, wait_start=start), self.clock, self.poll_interval_s
+            )
             cycle_cost = self.clock.now() - cycle_start
             result = check(obs)  # raises ServiceFailure / AssertionError, or says done
             if result is not None:
@@ -427,7 +485,9 @@ class Monitor:
 
     def observe_once(self, campaign_ids: Sequence[str]) -> Observation:
         """One cycle outside any wait (counts, timeline and progress as usual)."""
-        return self.observe(campaign_ids, "observe")
+        return self.read_errors.keep_reading(
+            lambda: self.observe(campaign_ids, "observe"), self.clock, self.poll_interval_s
+        )
 
     def wait_until(self, predicate: Callable[[], bool], deadline_s: float, describe: str) -> None:
         """Generic bounded poll of a condition the caller reads itself (no observation, no pause check).
@@ -438,7 +498,7 @@ class Monitor:
         deadline = start + deadline_s
         interval = self.poll_interval_s
         while True:
-            if predicate():
+            if self.read_errors.keep_reading(predicate, self.clock, self.poll_interval_s):
                 return
             remaining = deadline - self.clock.now()
             if remaining <= 0:

@@ -53,6 +53,18 @@ class Verdict(IntEnum):
     FAILED = 1
     SERVICE_FAILURE = 2
     CANNOT_TEST = 3
+    # Stopped before the end (Ctrl-C, SIGTERM, closed stdout). The exit code follows the shell's convention
+    # for the signal (130 SIGINT, 143 SIGTERM, 141 SIGPIPE); 130 is the value for a plain Ctrl-C.
+    INTERRUPTED = 130
+
+
+# How each way of stopping a run is named in the reports, and its exit code (128 + signal number).
+STOP_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143, "SIGPIPE": 141}
+STOP_WORDS = {
+    "SIGINT": "Ctrl-C (SIGINT)",
+    "SIGTERM": "SIGTERM (the job was cancelled)",
+    "SIGPIPE": "a closed standard output (SIGPIPE)",
+}
 
 
 @dataclass(frozen=True)
@@ -178,6 +190,9 @@ class RunRecord:
     finished_at: float | None = None
     settings: dict[str, str] = field(default_factory=dict)  # already redacted
     reports_dir: str = "reports"
+    allow_no_scenarios: bool = False  # the setting: a run that executes nothing may pass
+    # Rows of this run that cleanup could not delete: table -> ids. Any makes the verdict say so.
+    left_behind: dict[str, list[str]] = field(default_factory=dict)
     enrichment: list[EnrichmentTiming] = field(default_factory=list)  # one per enrichment wait
     capacity: list[CapacityFigures] = field(default_factory=list)  # the capacity scenario's figures
     # Every breaker as read once before the first scenario and once after the last (empty: not read).
@@ -202,13 +217,15 @@ def decide_verdict(
     interrupted: bool = False,
     run_errors: int = 0,
 ) -> Verdict:
-    """cannot_test with nothing executed -> 3; any failure (or an interrupt, or an error outside the
-    scenarios, e.g. a hook) -> 1; else any abort -> 2; else 0. A real failure wins over an abort."""
+    """An interrupt -> INTERRUPTED; cannot_test with nothing executed -> 3; any failure (or an error outside
+    the scenarios, e.g. a hook) -> 1; else any abort -> 2; else 0. A real failure wins over an abort."""
     statuses = {o.status for o in outcomes}
     executed = bool(statuses & {PASSED, FAILED, ABORTED, KNOWN_ISSUE, FIXED})
+    if interrupted:
+        return Verdict.INTERRUPTED
     if cannot_test and not executed:
         return Verdict.CANNOT_TEST
-    if FAILED in statuses or FIXED in statuses or interrupted or run_errors or cannot_test:
+    if FAILED in statuses or FIXED in statuses or run_errors or cannot_test:
         return Verdict.FAILED
     if ABORTED in statuses:
         return Verdict.SERVICE_FAILURE
@@ -239,23 +256,28 @@ def verdict_reason(
     *,
     interrupted: bool = False,
     run_errors: int = 0,
+    stopped_by: str = "SIGINT",
 ) -> str:
     """A short 'why' in words a product person can read."""
     failed = [o for o in outcomes if o.status in (FAILED, FIXED)]
     aborted = [o for o in outcomes if o.status == ABORTED]
     known = [o for o in outcomes if o.status == KNOWN_ISSUE]
     also = f"; {known_issues_text(known)}" if known else ""
+    if verdict is Verdict.INTERRUPTED:
+        done = sum(1 for o in outcomes if o.status in (PASSED, FAILED, ABORTED, KNOWN_ISSUE, FIXED))
+        return (
+            f"Interrupted by {STOP_WORDS.get(stopped_by, stopped_by)} before the run finished "
+            f"({done} of {len(outcomes)} scenarios ran)"
+        )
     if verdict is Verdict.CANNOT_TEST:
         return f"Nothing could be tested: {cannot_test}"
     if verdict is Verdict.FAILED:
-        if interrupted:
-            return "Interrupted (Ctrl-C) before the run finished"
         if failed:
             first = failed[0]
             why = (first.reason or "").splitlines()[0] if first.reason else "failed"
-            more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-            noun = "scenario" if len(failed) == 1 else "scenarios"
-            return f"{len(failed)} {noun} failed{more}: {first.name}: {why}"
+            if len(failed) == 1:
+                return f"1 scenario failed: {first.name}: {why}"
+            return f"{len(failed)} scenarios failed; the first: {first.name}: {why}"
         if cannot_test:
             return f"Set-up failed after some scenarios ran: {cannot_test}"
         return f"{run_errors} error(s) outside the scenarios (hook, cleanup or undefined step)"

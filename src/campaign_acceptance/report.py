@@ -1,7 +1,8 @@
 """The run's reports for machines (JSON status file) and for people (one self-contained HTML page).
 
 JSON status file keys (schema "campaign-acceptance/status/1"; keys are only ever added):
-- `schema`, `verdict` (PASSED | FAILED | SERVICE_FAILURE | CANNOT_TEST), `exit_code` (0-3), `reason`;
+- `schema`, `verdict` (PASSED | FAILED | SERVICE_FAILURE | CANNOT_TEST | INTERRUPTED), `exit_code` (0-3;
+  130/143/141 for a run stopped by SIGINT/SIGTERM/closed stdout), `reason`;
 - `started_at`, `finished_at` (ISO 8601 UTC or null), `duration_s`;
 - `settings`: name -> value, secrets redacted;
 - `counts`: scenarios by outcome (`passed`, `failed`, `aborted`, `skipped`, `untested`, `known_issue`,
@@ -15,6 +16,7 @@ JSON status file keys (schema "campaign-acceptance/status/1"; keys are only ever
 - `campaigns`: {`total`, `counts` (status -> n), `items`: [{`id`, `name`, `status`, `status_message`,
   `total_records`}]};
 - `warnings`: list of strings;
+- `left_behind`: table -> ids of this run's rows cleanup could not delete (empty when it deleted all).
 - `enrichment`: one entry per scenario that waited for every lead to be enriched: {`key`, `scenario`,
   `campaigns`, `leads`, `fetch_phase_s`, `time_to_enrichment_s`, `leads_per_second`} (suite clock);
 - `capacity`: the capacity scenario's figures (capacity.CapacityFigures.to_dict): {`key`, `scenario`,
@@ -93,6 +95,8 @@ class RunSummary:
     settings: dict[str, str] = field(default_factory=dict)
     campaigns: list[CampaignSnapshot] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    exit_code: int | None = None  # None: the verdict's own value (an interrupt's depends on the signal)
+    left_behind: dict[str, list[str]] = field(default_factory=dict)
     target: dict[str, str] = field(default_factory=dict)  # RunRecord.target
     run_id: str | None = None
     enrichment: list[EnrichmentTiming] = field(default_factory=list)
@@ -108,6 +112,8 @@ class RunSummary:
     def __post_init__(self) -> None:
         self.settings = redact_settings(self.settings)
         self.target = redact_settings(self.target)
+        if self.exit_code is None:
+            self.exit_code = int(self.verdict)
 
     @property
     def duration_s(self) -> float | None:
@@ -136,7 +142,7 @@ class RunSummary:
         return {
             "schema": SCHEMA,
             "verdict": self.verdict.name,
-            "exit_code": int(self.verdict),
+            "exit_code": self.exit_code,
             "reason": self.reason,
             "started_at": _iso(self.started_at),
             "finished_at": _iso(self.finished_at),
@@ -161,6 +167,7 @@ class RunSummary:
                 "items": [c.to_dict() for c in self.campaigns],
             },
             "warnings": list(self.warnings),
+            "left_behind": {table: list(ids) for table, ids in self.left_behind.items()},
             "target": dict(self.target),
             "suite_version": suite_version(),
             "enrichment": [t.to_dict() for t in self.enrichment],
@@ -194,6 +201,7 @@ BANNER = {
     Verdict.FAILED: ("Failed: product defect", "bad"),
     Verdict.SERVICE_FAILURE: ("Stopped: service failure", "warn"),
     Verdict.CANNOT_TEST: ("Could not test", "grey"),
+    Verdict.INTERRUPTED: ("Interrupted: stopped before the end", "grey"),
 }
 # Outcome words a product person knows, by ScenarioOutcome.status; an unknown status shows as itself.
 OUTCOME_WORDS = {
@@ -405,7 +413,7 @@ def report_context(summary: RunSummary) -> dict[str, Any]:
     target = dict(summary.target)
     return {
         "verdict": summary.verdict.name,
-        "exit_code": int(summary.verdict),
+        "exit_code": summary.exit_code,
         "title": title,
         "css": css,
         "detail": detail,

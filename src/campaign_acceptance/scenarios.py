@@ -31,7 +31,7 @@ from campaign_acceptance.matchers import (
 from campaign_acceptance.model import CLOSED, SERVICES, CampaignSnapshot
 from campaign_acceptance.monitor import ApiDbSource, Monitor, RealClock, failure_report, snapshot_from_api
 from campaign_acceptance.progress import ConsoleProgress, say
-from campaign_acceptance.world import CampaignUnderTest, GateDecision, Session, World
+from campaign_acceptance.world import CampaignUnderTest, GateDecision, World
 
 # A stretch this long with none of the run's earlier jobs processing and nothing changing means the rest
 # of its work waits for nobody (e.g. jobs a resume left PENDING): set-ups need not wait for it.
@@ -45,12 +45,17 @@ def _service(name: str) -> str:
     return service
 
 
-def _scaled(session: Session, campaigns: int, leads: int) -> tuple[int, int]:
-    """The counts a step really uses: the settings campaigns/leads replace the feature's, else scale."""
-    settings = session.settings
-    scale = settings.scale
-    count = settings.campaigns if settings.campaigns is not None else max(1, math.ceil(campaigns * scale))
-    per_campaign = settings.leads if settings.leads is not None else max(1, math.ceil(leads * scale))
+def _scaled(world: World, campaigns: int, leads: int) -> tuple[int, int]:
+    """The counts to run: the settings campaigns/leads replace the scenario's numbers, scale multiplies
+    the others. When that differs from what the scenario says, the reports say what really ran."""
+    settings = world.session.settings
+    count = settings.campaigns or max(1, math.ceil(campaigns * settings.scale))
+    per_campaign = settings.leads or max(1, math.ceil(leads * settings.scale))
+    if (count, per_campaign) != (campaigns, leads):
+        how = [f"{n}={getattr(settings, n)}" for n in ("campaigns", "leads") if getattr(settings, n)]
+        if settings.scale != 1.0:
+            how.append(f"scale={settings.scale:g}")
+        world.scenario.ran_as = f"{count} campaigns with {per_campaign} leads each: {', '.join(how)}"
     return count, per_campaign
 
 
@@ -80,6 +85,7 @@ def fresh_tenant(world: World) -> None:
         poll_interval_s=settings.poll_interval_s,
         max_interval_s=settings.poll_max_interval_s,
         progress=ConsoleProgress(enabled=settings.progress),
+        read_errors=session.read_errors,
         stall_s=settings.stall_s,
     )
 
@@ -92,7 +98,7 @@ def start_campaigns(world: World, campaigns: int, leads: int, mode: str | None =
     """
     session, scenario = world.session, world.scenario
     settings = session.settings
-    count, per_campaign = _scaled(session, campaigns, leads)
+    count, per_campaign = _scaled(world, campaigns, leads)
     monitor = _monitor(world)
     deadline = settings.fetch_deadline_s
     mode = mode or settings.start_mode

@@ -54,9 +54,11 @@ class Settings:
     tenant_prefix: str = "acceptance"
     run_id: str = ""  # load_settings always fills it in
     scale: float = 1.0
-    # When set, they replace the campaign count / leads per campaign of every scenario and example.
+    # When set, these replace the campaign count / leads per campaign of every scenario and example
+    # (scale then applies to the other one only).
     campaigns: int | None = None
     leads: int | None = None
+    allow_no_scenarios: bool = False  # a run that executes no scenario passes instead of exit 3
     start_mode: str = "sequential"
     fetch_deadline_s: float = 180.0
     enrichment_deadline_s: float = 600.0
@@ -230,6 +232,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "scale": _positive_number,
     "campaigns": _positive_int,
     "leads": _positive_int,
+    "allow_no_scenarios": _boolean,
     "start_mode": _choice("sequential", "concurrent"),
     "fetch_deadline_s": _positive_number,
     "enrichment_deadline_s": _positive_number,

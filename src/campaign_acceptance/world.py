@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from campaign_acceptance.client import FaultControl, PlatformClient
     from campaign_acceptance.database import DatabaseProbe
     from campaign_acceptance.model import BreakerReport, Observation
-    from campaign_acceptance.monitor import Monitor
+    from campaign_acceptance.monitor import Monitor, ReadErrors
     from campaign_acceptance.settings import Settings
     from campaign_acceptance.target import Target
     from campaign_sandbox.server import SandboxServer
@@ -63,6 +63,8 @@ class ScenarioState:
     report: BreakerReport | None = None  # evidence of an expected pause
     pause_wait_s: float | None = None  # how long the expected pause took to notice
     gate: GateDecision | None = None
+    # What ran when settings (campaigns, leads, scale) changed the counts the scenario names.
+    ran_as: str | None = None
     # Suite-clock moments of the campaign phases (monotonic), for the throughput figures.
     started_at: float | None = None
     fetch_phase_s: float | None = None
@@ -86,6 +88,7 @@ class Session:
     user: TenantUser
     target: Target
     sandbox: SandboxServer | None = None
+    read_errors: ReadErrors | None = None  # bad answers to poll reads, shared by every wait of the run
     organization_ids: list[str] = field(default_factory=list)  # every organization the run created
     campaign_ids: list[str] = field(default_factory=list)  # every campaign the run created
 

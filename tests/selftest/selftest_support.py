@@ -199,10 +199,19 @@ def prepare_run(
     return run
 
 
+# `python -m behave`, but with Ctrl-C working even when CI started the tests with SIGINT ignored (`nohup
+# ... &`, jobs without a terminal): a child inherits an ignored SIGINT, and Python then never raises
+# KeyboardInterrupt. (preexec_fn could reset it too, but is unsafe with the sandbox threads of the tests.)
+BEHAVE_WITH_SIGINT = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from behave.__main__ import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
 def start_behave(run: BehaveRun) -> subprocess.Popen[str]:
     """Start behave from the repository root (so behave.ini applies), output captured."""
     return subprocess.Popen(
-        [sys.executable, "-m", "behave", *run.args],
+        [sys.executable, "-c", BEHAVE_WITH_SIGINT, *run.args],
         cwd=run.cwd,
         env=run.env,
         stdout=subprocess.PIPE,
@@ -255,9 +264,9 @@ def run_behave(
     return finish_behave(run, proc, started, timeout_s)
 
 
-def interrupt(proc: subprocess.Popen[str]) -> None:
-    """Ctrl-C: SIGINT to the behave process only."""
-    proc.send_signal(signal.SIGINT)
+def interrupt(proc: subprocess.Popen[str], signum: int = signal.SIGINT) -> None:
+    """Ctrl-C (or, with ``signal.SIGTERM``, a CI job cancelled): the signal to the behave process only."""
+    proc.send_signal(signum)
 
 
 # ---------------------------------------------------------------------------------------------- checks

@@ -1,8 +1,9 @@
 """Safety: two runs at once against one target do not see each other, and Ctrl-C still cleans up exactly
-what the run created (by id) and writes the reports (exit 1)."""
+what the run created (by id) and writes the reports (INTERRUPTED, exit 130)."""
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from pathlib import Path
@@ -89,7 +90,7 @@ def test_two_runs_at_once_against_one_target_do_not_see_each_other(
         assert run_rows(server.database_url, run_id, ids).empty
 
 
-def test_ctrl_c_mid_run_exits_1_writes_reports_and_deletes_the_runs_rows(
+def test_ctrl_c_mid_run_exits_130_writes_reports_and_deletes_the_runs_rows(
     tmp_path: Path, own_sandbox: SandboxFactory
 ) -> None:
     server, operator = own_sandbox(provider_latency_ms=80)
@@ -132,12 +133,12 @@ def test_ctrl_c_mid_run_exits_1_writes_reports_and_deletes_the_runs_rows(
             proc.kill()
             proc.wait(timeout=30)
 
-    assert result.exit_code == 1, result.describe()
+    assert result.exit_code == 130, result.describe()
     status = result.status
     assert status is not None, result.describe()
-    assert status["verdict"] == "FAILED" and status["exit_code"] == 1
-    assert "Interrupted" in status["reason"], status["reason"]
-    assert result.last_line.startswith("verdict: FAILED (exit 1): Interrupted"), result.describe()
+    assert status["verdict"] == "INTERRUPTED" and status["exit_code"] == 130
+    assert "Interrupted by Ctrl-C" in status["reason"], status["reason"]
+    assert result.last_line.startswith("verdict: INTERRUPTED (exit 130): Interrupted"), result.describe()
     assert (run.reports_dir / "report.html").is_file()
     assert result.junit_files(), "JUnit written even after Ctrl-C"
 
@@ -205,8 +206,37 @@ def test_ctrl_c_while_a_campaign_is_being_created_still_deletes_everything_of_th
             proc.kill()
             proc.wait(timeout=30)
 
-    assert result.exit_code == 1, result.describe()
+    assert result.exit_code == 130, result.describe()
     assert result.status is not None and "Interrupted" in result.status["reason"]
     left = run_rows(server.database_url, run_id)
     assert left.empty, f"left behind after Ctrl-C: {left}; warnings: {result.status['warnings']}"
     assert_no_secrets(result)
+
+
+def test_ctrl_c_works_when_the_tests_were_started_with_sigint_ignored(
+    tmp_path: Path, own_sandbox: SandboxFactory
+) -> None:
+    """CI may start jobs with SIGINT ignored (`nohup ... &`, no terminal); a child inherits that, and a
+    Python child then never raises KeyboardInterrupt. The self-tests reset it in the child they start."""
+    server, operator = own_sandbox()
+    operator.set_fault("apollo", "slow", delay_ms=3000)  # the run sits in its fetch wait for 3 s
+    run_id = new_run_id("sigint-ignored")
+    defines = {**suite_defines(server, run_id), "campaigns": "1", "leads": "2"}
+    run = prepare_run(tmp_path / "run", "--tags=@happy_path", "--name=quick", defines=defines)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a CI job would start pytest
+    try:
+        started = time.monotonic()
+        proc = start_behave(run)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        wait_until(lambda: run_rows(server.database_url, run_id).campaigns, 60, "the run's campaign")
+        interrupt(proc)
+        result = finish_behave(run, proc, started, timeout_s=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    assert result.exit_code == 130, result.describe()
+    assert result.status is not None and result.status["verdict"] == "INTERRUPTED"
+    assert run_rows(server.database_url, run_id).empty

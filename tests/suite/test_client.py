@@ -458,3 +458,30 @@ def test_fault_control_disabled_is_an_api_error(server: str, script: Script) -> 
         error = api_error(control.set, "openai", "nope")
     assert error.status == 404
     assert error.url == f"{server}/sandbox/faults"
+
+
+# ------------------------------------------------------------------------------------------- expired token
+
+
+def test_an_expired_token_logs_in_again_once_and_repeats_the_request(
+    client: PlatformClient, script: Script
+) -> None:
+    logged_in(client, script)
+    expired = Answer(401, {"detail": "Invalid token"})
+    script.on("POST", "/api/v1/organizations/", expired, Answer(201, {"id": "o1", "name": "n"}))
+    assert client.create_organization("n", "d") == {"id": "o1", "name": "n"}
+    assert len(script.requests("POST", "/api/v1/auth/login")) == 2  # the first login and the second one
+    assert len(script.requests("POST", "/api/v1/organizations/")) == 2
+    assert client.relogins == 1
+
+
+def test_a_second_401_after_logging_in_again_is_a_clear_failure(
+    client: PlatformClient, script: Script
+) -> None:
+    logged_in(client, script)
+    script.on("GET", "/api/v1/auth/me", Answer(401, {"detail": "Invalid token"}))
+    error = api_error(client.me)
+    assert error.status == 401
+    assert "still rejected after logging in again" in error.body
+    assert len(script.requests("GET", "/api/v1/auth/me")) == 2  # once, and once more after the new login
+    assert len(script.requests("POST", "/api/v1/auth/login")) == 2

@@ -7,6 +7,8 @@ PostgreSQL, where the status and type columns are native enums, each test in a s
 from __future__ import annotations
 
 import secrets
+import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -15,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from campaign_acceptance import database
 from campaign_acceptance.database import CampaignRow, DatabaseProbe, JobRow, LeadRow, engine_url
 from campaign_acceptance.errors import DatabaseUnavailableError
 from campaign_acceptance.model import Progress
@@ -412,12 +415,84 @@ def test_delete_run_data_gives_up_and_keeps_everything_when_the_fk_keeps_failing
 
     sa.event.listen(probe._engine, "before_cursor_execute", insert_job_every_time)
     try:
-        with pytest.raises(DatabaseUnavailableError, match=r"cleanup \(3 attempts\) failed"):
+        with pytest.raises(DatabaseUnavailableError, match=r"cleanup \(5 attempts\) failed"):
             probe.delete_run_data("ua", "oa", RUN)
     finally:
         sa.event.remove(probe._engine, "before_cursor_execute", insert_job_every_time)
     assert count(db_url, "jobs") == len(JOBS)  # one transaction: nothing half-deleted
     assert count(db_url, "campaigns") == len(CAMPAIGNS)
+
+
+def stamped_rows(url: str) -> None:
+    """Rows whose ids the run never saw (their answers were lost): found by the run's stamp "run-7"."""
+    engine = sa.create_engine(engine_url(url))
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO organizations (id, name) VALUES ('oz', 'run-7 happy path')"))
+        conn.execute(sa.text("INSERT INTO organizations (id, name) VALUES ('oy', 'run-77 happy path')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO users (id, email, name, password, failed_attempts)"
+                " VALUES ('uz', 'run-7@hellacooltestingdomain.pizza', '', :pw, 0)"
+            ),
+            {"pw": b"$2b$hash"},
+        )
+        for cid, name, org in (("cz", "run-7 campaign 1 of 1", "ob"), ("cy", "run-77 campaign 1 of 1", "oy")):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO campaigns (id, name, status, organization_id,"
+                    ' "fileName", "totalRecords", url)'
+                    " VALUES (:id, :name, 'CREATED', :org, 'f.csv', 1, 'u')"
+                ),
+                {"id": cid, "name": name, "org": org},
+            )
+    engine.dispose()
+
+
+def test_delete_run_data_finds_rows_by_the_runs_stamp_and_nothing_else(
+    probe: DatabaseProbe, db_url: str
+) -> None:
+    stamped_rows(db_url)
+    stamp = {"user_email": "run-7@hellacooltestingdomain.pizza", "name_stamp": "run-7"}
+    assert probe.run_rows(None, [], [], **stamp) == {
+        "jobs": [],
+        "leads": [],
+        "campaigns": ["cz"],
+        "organizations": ["oz"],
+        "users": ["uz"],
+    }
+    counts = probe.delete_run_data(None, [], [], **stamp)
+    assert (counts["users"], counts["organizations"], counts["campaigns"]) == (1, 1, 1)
+    # "run-77" is another run (the stamp is the whole run id), and tenants A and B are untouched.
+    assert count(db_url, "organizations", "id = 'oy'") == 1
+    assert count(db_url, "campaigns", "id = 'cy'") == 1
+    assert count(db_url, "campaigns") == len(CAMPAIGNS) + 1
+    assert count(db_url, "users") == len(USERS)
+
+
+def test_delete_run_data_retries_while_the_database_is_locked(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'locked.db'}"
+    fill(url)
+    monkeypatch.setattr(database, "CONNECT_TIMEOUT_S", 0.05)  # give up on the lock at once, then retry
+    locked = probe_of(url)
+    holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock for a moment
+    release = threading.Timer(0.5, holder.rollback)
+    release.start()
+    try:
+        counts = locked.delete_run_data("ua", "oa", RUN)
+    finally:
+        release.join()
+        holder.close()
+        locked.close()
+    assert counts["campaigns"] == 3
+    assert locked.cleanup_retries and "database is locked" in locked.cleanup_retries[0]
+    assert count(url, "campaigns") == 1
+
+
+def probe_of(url: str) -> DatabaseProbe:
+    return DatabaseProbe(url)
 
 
 # ------------------------------------------------------------------------------------------- failures

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from campaign_acceptance.errors import DeadlineExceeded, ServiceFailure
+from campaign_acceptance.errors import ApiError, DeadlineExceeded, PlatformStoppedAnswering, ServiceFailure
 from campaign_acceptance.model import SERVICES, BreakerState, CampaignSnapshot, Observation, Progress
 from campaign_acceptance.monitor import (
     ApiDbSource,
     Monitor,
+    ReadErrors,
     breaker_report,
     failure_report,
     progress_from_jobs,
@@ -351,6 +352,69 @@ def test_failure_report_is_none_when_every_breaker_is_closed() -> None:
     report = failure_report(half_open)
     assert report is not None and report.services == ("openai",)
     assert "openai is half_open (2/5 failures)" in report.reason
+
+
+# ------------------------------------------------------------------------------------------- bad answers
+
+
+class Flaky:
+    """An observation source whose first `bad` reads fail like the platform's poll reads can."""
+
+    def __init__(self, bad: int, good: Observation) -> None:
+        self.bad, self.good, self.calls = bad, good, 0
+
+    def observe(self, campaign_ids: list[str]) -> Observation:
+        self.calls += 1
+        if self.calls <= self.bad:
+            kinds = [
+                ApiError("GET", "http://p/api/v1/queue-management/status", 500, "Internal Server Error"),
+                ApiError("GET", "http://p/api/v1/campaigns/", 200, "expected a JSON object, got str: <html>"),
+                ApiError("GET", "http://p/api/v1/campaigns/", None, "timed out after 10s"),
+            ]
+            raise kinds[(self.calls - 1) % len(kinds)]
+        return self.good
+
+
+def test_a_few_bad_poll_answers_in_a_row_are_warnings_not_failures() -> None:
+    clock = FakeClock()
+    done = obs({"c1": "RUNNING"}, {"c1": (2, "COMPLETED", 2)})
+    source = Flaky(3, done)
+    monitor = Monitor(source, clock)
+    assert monitor.wait_for_enrichment(["c1"], 60).progress == done.progress
+    assert source.calls == 4
+    warnings = monitor.read_errors.warnings
+    assert len(warnings) == 3
+    assert warnings[0].startswith(
+        "poll read GET /api/v1/queue-management/status -> 500: Internal Server Error"
+    )
+    assert "GET /api/v1/campaigns/ -> 200: expected a JSON object" in warnings[1]
+    assert "GET /api/v1/campaigns/ -> no response: timed out" in warnings[2]
+
+
+def test_a_platform_that_keeps_failing_poll_reads_fails_the_wait_naming_the_path() -> None:
+    clock = FakeClock()
+    monitor = Monitor(Flaky(100, obs({})), clock, poll_interval_s=0.5, max_interval_s=2.0)
+    with pytest.raises(PlatformStoppedAnswering) as caught:
+        monitor.wait_for_fetch(["c1"], 600)
+    assert str(caught.value).startswith("the platform stopped answering /api/v1/queue-management/status")
+    assert "(4 errors over 1.5 s)" in str(caught.value)
+    assert clock.t - 1000.0 < 5, "it said so at once, not at the deadline"
+
+
+def test_good_answers_reset_the_count_of_bad_ones() -> None:
+    clock = FakeClock()
+    errors = ReadErrors(limit=2)
+    answers = iter([ApiError("GET", "http://p/x", 500, "a"), 1, ApiError("GET", "http://p/x", 500, "b"), 2])
+
+    def read() -> int:
+        answer = next(answers)
+        if isinstance(answer, ApiError):
+            raise answer
+        return answer
+
+    assert errors.keep_reading(read, clock, 0.1) == 1
+    assert errors.keep_reading(read, clock, 0.1) == 2
+    assert len(errors.take_warnings()) == 2 and errors.warnings == []
 
 
 # --- the report's picture: samples, marked moments, failure tables as data ---------------------------------

@@ -59,10 +59,22 @@ def test_verdict_mapping(statuses: list[str], cannot: str | None, expected: Verd
     assert decide_verdict([o(s, str(i)) for i, s in enumerate(statuses)], cannot) is expected
 
 
-def test_interrupt_and_errors_outside_scenarios_are_failures() -> None:
-    assert decide_verdict([o(ABORTED)], interrupted=True) is Verdict.FAILED
+def test_an_interrupt_is_its_own_verdict_and_errors_outside_scenarios_are_failures() -> None:
+    assert decide_verdict([o(ABORTED)], interrupted=True) is Verdict.INTERRUPTED
+    assert decide_verdict([o(FAILED)], interrupted=True) is Verdict.INTERRUPTED
+    assert decide_verdict([], "set-up interrupted", interrupted=True) is Verdict.INTERRUPTED
     assert decide_verdict([o(PASSED)], run_errors=1) is Verdict.FAILED
-    assert [int(v) for v in Verdict] == [0, 1, 2, 3]
+    assert [int(v) for v in Verdict] == [0, 1, 2, 3, 130]
+
+
+def test_two_failed_scenarios_are_counted_once() -> None:
+    failed = [
+        ScenarioOutcome("k1", "F", "first", FAILED, reason="Then x: expected 5"),
+        ScenarioOutcome("k2", "F", "second", FAILED, reason="Then y: expected 6"),
+    ]
+    reason = verdict_reason(Verdict.FAILED, failed)
+    assert reason == "2 scenarios failed; the first: first: Then x: expected 5"
+    assert "more" not in reason
 
 
 def test_verdict_reason_words() -> None:
@@ -73,7 +85,9 @@ def test_verdict_reason_words() -> None:
     failed = [ScenarioOutcome("k", "F", "happy path", FAILED, reason="Then x: expected 5\nbut 3")]
     assert verdict_reason(Verdict.FAILED, failed) == "1 scenario failed: happy path: Then x: expected 5"
     assert verdict_reason(Verdict.CANNOT_TEST, [], "no db") == "Nothing could be tested: no db"
-    assert "Interrupted" in verdict_reason(Verdict.FAILED, [], interrupted=True)
+    assert verdict_reason(Verdict.INTERRUPTED, [o(PASSED), o(UNTESTED, "2")], stopped_by="SIGTERM") == (
+        "Interrupted by SIGTERM (the job was cancelled) before the run finished (1 of 2 scenarios ran)"
+    )
     assert verdict_reason(Verdict.PASSED, [o(PASSED)]) == "The 1 executed scenario passed"
 
 

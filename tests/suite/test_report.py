@@ -82,6 +82,7 @@ def test_status_json_has_the_documented_keys(tmp_path: Path) -> None:
         "aborts",
         "campaigns",
         "warnings",
+        "left_behind",
         "target",
         "suite_version",
         "enrichment",

@@ -24,7 +24,10 @@ BEHAVE_INI = """\
 [behave]
 runner = campaign_acceptance.runner:VerdictRunner
 junit = true
-junit_directory = out/junit
+
+[behave.userdata]
+# JUnit goes to <reports_dir>/junit
+reports_dir = out
 """
 
 ENVIRONMENT = """\
@@ -77,6 +80,8 @@ def after_scenario(context, scenario):
 
 
 def after_all(context):
+    if os.environ.get("SUITE_MODE") == "left-rows":  # stands in for a cleanup that could not delete
+        context.world.record.left_behind = {"campaigns": ["c-9"], "users": ["u-9"]}
     with open("after_all.ran", "w") as f:
         f.write("yes")
 """
@@ -298,7 +303,7 @@ def test_cannot_test_exits_3_with_one_line_and_no_scenario(tmp_path: Path, mode:
     )
 
 
-def test_ctrl_c_runs_after_all_and_exits_1(tmp_path: Path) -> None:
+def test_ctrl_c_runs_after_all_and_exits_130_interrupted(tmp_path: Path) -> None:
     root = project(
         tmp_path,
         wait="""\
@@ -326,12 +331,27 @@ def test_ctrl_c_runs_after_all_and_exits_1(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 1, stdout + stderr
+    assert proc.returncode == 130, stdout + stderr
     assert (root / "after_all.ran").exists()
     assert steps_run(root) == ["waiting: waiting"]
     data = status(root)
-    assert data["verdict"] == "FAILED" and data["reason"].startswith("Interrupted")
+    assert (data["verdict"], data["exit_code"]) == ("INTERRUPTED", 130)
+    assert data["reason"].startswith("Interrupted by Ctrl-C"), data["reason"]
+    assert "KeyboardInterrupt" not in data["reason"]
     assert {s["name"]: s["status"] for s in data["scenarios"]}["never reached"] == "untested"
+
+
+def test_rows_left_behind_by_cleanup_fail_a_passing_run_and_are_listed(tmp_path: Path) -> None:
+    root = project(tmp_path, happy=HAPPY)
+    result = run(root, mode="left-rows")
+    assert result.returncode == 1, result.stdout + result.stderr
+    data = status(root)
+    assert data["verdict"] == "FAILED"
+    assert data["reason"] == (
+        "All 3 executed scenarios passed; cleanup left rows of this run: campaigns c-9; users u-9"
+    )
+    assert data["left_behind"] == {"campaigns": ["c-9"], "users": ["u-9"]}
+    assert "c-9" in (root / "out" / "report.html").read_text()
 
 
 # --- known issues ---------------------------------------------------------------------------------

@@ -292,6 +292,17 @@ def test_reports_dir_is_found_even_when_another_setting_is_invalid(behave_dir: P
     assert reports_dir_from_behave(Configuration([]), {}) == Path("reports")
 
 
+def test_campaign_and_lead_counts_and_the_empty_run_switch() -> None:
+    settings = load_settings({}, {"campaigns": "100", "leads": "20", "allow_no_scenarios": "yes"}, {})
+    assert (settings.campaigns, settings.leads, settings.allow_no_scenarios) == (100, 20, True)
+    defaults = load_settings({}, {}, {})
+    assert (defaults.campaigns, defaults.leads, defaults.allow_no_scenarios) == (None, None, False)
+    with pytest.raises(ConfigurationError, match="setting campaigns: expected a positive integer"):
+        load_settings({}, {"campaigns": "0"}, {})
+    # An empty value means "not set" and overrides a count configured lower down.
+    assert load_settings({"leads": "5"}, {"leads": ""}, {}).leads is None
+
+
 def test_campaigns_and_leads_are_unset_by_default_and_positive_integers_when_set() -> None:
     assert (load().campaigns, load().leads) == (None, None)
     s = load(defines={"campaigns": "200"}, env={"CAMPAIGN_SUITE_LEADS": "50"})
