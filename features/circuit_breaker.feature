@@ -17,7 +17,7 @@ Feature: Circuit breakers protect campaigns from third-party outages
     Given every circuit breaker is closed
     And an operator has paused the "apollo" service
     When the health gate checks the circuit breakers before a scenario
-    Then that scenario would be aborted before its first step as a service failure
+    Then the health gate would abort that scenario before its first step, or warn under the warn policy
     And the breaker report names "apollo" with its state, failures against threshold and reason
 
   @operator_pause @trips_breaker

@@ -1,4 +1,5 @@
-"""Shared fixtures: ``pg_url``, a throwaway PostgreSQL for tests marked ``postgres``."""
+"""Shared fixtures: ``pg_url``, a throwaway PostgreSQL for tests marked ``postgres``; ``sandboxes``, the one
+way a test starts sandboxes (tests/support)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,21 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pgserver import PgServer, PgUnavailable
+from support.sandboxes import Sandboxes
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # The platform's default secret is 20 bytes; PyJWT warns about it on every token (the sandbox mutes this
     # itself, but pytest resets warning filters per test).
     config.addinivalue_line("filterwarnings", "ignore::jwt.warnings.InsecureKeyLengthWarning")
+
+
+@pytest.fixture
+def sandboxes() -> Iterator[Sandboxes]:
+    """Start sandboxes with ``sandboxes.start(settings)`` and users with ``sandboxes.user(server)``; every one
+    is stopped (closed) after the test."""
+    with Sandboxes() as started:
+        yield started
 
 
 @pytest.fixture(scope="session")

@@ -89,6 +89,6 @@ def step_gate_checks(context: Context) -> None:
     scenarios.run_health_gate(world_of(context))
 
 
-@then("that scenario would be aborted before its first step as a service failure")
+@then("the health gate would abort that scenario before its first step, or warn under the warn policy")
 def step_gate_would_abort(context: Context) -> None:
     scenarios.check_gate_would_abort(world_of(context))

@@ -15,6 +15,7 @@ import os
 import secrets
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -33,19 +34,12 @@ from campaign_acceptance.known_issues import load_known_issues
 from campaign_acceptance.metrics import TEXTFILE_NAME, MetricsTarget
 from campaign_acceptance.model import BreakerState
 from campaign_acceptance.monitor import ApiDbSource, ReadErrors, RealClock, read_job_errors, snapshot_from_api
-from campaign_acceptance.outcome import (
-    RunRecord,
-    apply_health_gate,
-    cannot_test,
-    on_step_done,
-    one_line,
-    scenario_key,
-)
+from campaign_acceptance.outcome import RunRecord, one_line
 from campaign_acceptance.progress import say
+from campaign_acceptance.runner import apply_health_gate, on_step_done, scenario_key
 from campaign_acceptance.settings import (
     Settings,
     redact_url,
-    reports_dir_from_behave,
     settings_from_behave,
 )
 from campaign_acceptance.target import Target
@@ -88,22 +82,18 @@ def start_run(context: Any) -> None:
     record = RunRecord(started_at=time.time())
     world = World(record=record)
     context.world = world  # root layer: the runner reads the record after the run
-    try:
-        settings = settings_from_behave(context.config, os.environ)
-        record.settings = settings.redacted()
-        record.reports_dir = str(settings.reports_dir)
-        record.allow_no_scenarios = settings.allow_no_scenarios
-        record.metrics = metrics_target(settings)
-        if settings.known_issues is not None:
-            record.known_issues = load_known_issues(settings.known_issues)
-        record.known_issues_strict = settings.known_issues_strict
-        world.session_ = open_session(settings, record)
-        record.breakers_at_start = _breakers_or_none(world.session_.client)
-        record.target = describe_target(world.session_)
-    except CannotTestError as error:
-        if not record.settings:  # the settings themselves are invalid: still write where CI looks
-            record.reports_dir = str(reports_dir_from_behave(context.config, os.environ))
-        cannot_test(context, error, record)
+    # A CannotTestError from here is handled once, by the runner's wrapper of this hook (runner.cannot_test).
+    settings = settings_from_behave(context.config, os.environ)
+    record.settings = settings.redacted()
+    record.reports_dir = str(settings.reports_dir)
+    record.allow_no_scenarios = settings.allow_no_scenarios
+    record.metrics = metrics_target(settings)
+    if settings.known_issues is not None:
+        record.known_issues = load_known_issues(settings.known_issues)
+    record.known_issues_strict = settings.known_issues_strict
+    world.session_ = open_session(settings, record)
+    record.breakers_at_start = _breakers_or_none(world.session_.client)
+    record.target = describe_target(world.session_)
 
 
 def metrics_target(settings: Settings) -> MetricsTarget | None:
@@ -286,14 +276,16 @@ def begin_scenario(context: Any, scenario: Any) -> None:
     breakers = session.read_errors.keep_reading(
         session.client.breakers, RealClock(), session.settings.poll_interval_s
     )
-    source = ApiDbSource(session.client, session.probe, "")
     apply_health_gate(
-        scenario,
-        breakers,
-        session.settings.health_gate,
-        world.record,
-        lambda: read_job_errors(source, session.campaign_ids),
+        scenario, breakers, session.settings.health_gate, world.record, earlier_job_errors(session)
     )
+
+
+def earlier_job_errors(session: Session) -> Callable[[], Sequence[str]]:
+    """The errors of the run's earlier jobs, read only when the gate finds a breaker open (they say why it
+    opened, e.g. the platform's own rate limiter)."""
+    source = ApiDbSource(session.client, session.probe, "")
+    return lambda: read_job_errors(source, session.campaign_ids)
 
 
 def step_done(context: Any, step: Any) -> None:

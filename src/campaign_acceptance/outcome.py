@@ -1,36 +1,19 @@
-"""What a run amounts to: per-scenario outcomes, the verdict (exit code), and the abort mechanics on behave.
-
-Abort mechanics (behave 1.3.3, verified by tests/suite/test_runner.py running behave for real):
-
-- Gate abort, in before_scenario: `abort_before_start(scenario, report, record)` calls
-  `scenario.skip(reason)`; behave re-reads `should_run()` after the hook, so no step runs and every
-  step is `skipped`. The tags are appended to `scenario.tags` *in place*: behave's JSON formatter keeps
-  a reference to that very list and serialises it at the end of the feature; the JUnit reporter
-  reads it after the feature.
-- In-flight abort, in after_step: a step that raises `ServiceFailure` leaves `step.status == error` and
-  `step.exception` set. `on_step_done(scenario, step, record)` turns that into `skipped` and calls
-  `scenario.skip(reason)`; `Step.run` then returns "keep going", `Scenario.run` sees `should_skip` and marks
-  the remaining steps skipped without running them. The scenario ends `skipped` (not failed), the runner's
-  `failed` flag stays clear, and the reason is in `scenario.skip_reason`.
-- Cannot test, in before_all: `cannot_test(context, error, record)` records the one-line reason and calls
-  `context.abort(reason)`, which prints one `ABORTED: cannot test: ...` line; behave then runs no feature
-  (run_model checks `aborted` right after before_all) but still runs after_all, so cleanup happens.
+"""What a run amounts to, in plain data: per-scenario outcomes, the verdict (exit code) and its reason, and
+the health gate's decision. No behave here (tests/suite/test_outcome.py imports this module with behave
+blocked): reading and editing behave's model (abort mechanics, JUnit, the runner) is runner.py's job.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from campaign_acceptance.capacity import CapacityFigures, EnrichmentTiming
-from campaign_acceptance.errors import ProgressFailure, ServiceFailure
-from campaign_acceptance.known_issues import KnownIssue, listing_issue, matching_issue
+from campaign_acceptance.known_issues import KnownIssue
 from campaign_acceptance.model import SERVICES, BreakerReport, BreakerState, CampaignSnapshot
 from campaign_acceptance.monitor import failure_report
-from campaign_acceptance.progress import say
 
 if TYPE_CHECKING:
     from campaign_acceptance.metrics import MetricsTarget
@@ -302,11 +285,28 @@ def known_issues_text(known: Sequence[ScenarioOutcome]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Abort mechanics (called by features/environment.py)
+# The health gate's decision (runner.apply_health_gate acts on it before each scenario)
 # ---------------------------------------------------------------------------------------------------
-def scenario_key(scenario: Any) -> str:
-    """'features/x.feature:12' (an outline's example row has its own line, so keys are unique)."""
-    return f"{scenario.filename}:{scenario.line}"
+@dataclass(frozen=True)
+class GateDecision:
+    """What the health gate concluded from one read of the breakers: abort (policy 'abort') or go on with a
+    warning (policy 'warn'), with the report saying why."""
+
+    abort: bool
+    report: BreakerReport
+
+
+def gate_decision(
+    breakers: Mapping[str, BreakerState],
+    policy: str,
+    job_errors: Callable[[], Sequence[str]] | None = None,
+) -> GateDecision | None:
+    """None when every breaker is closed. `job_errors` (the run's earlier jobs' errors) says why a breaker
+    opened, e.g. the platform's own rate limiter."""
+    report = failure_report(breakers, job_errors)
+    if report is None:
+        return None
+    return GateDecision(abort=policy == "abort", report=report)
 
 
 def services_in(report: BreakerReport) -> list[str]:
@@ -327,243 +327,6 @@ def abort_tags(report: BreakerReport) -> list[str]:
     return [ABORTED_TAG] + [SERVICE_TAG_PREFIX + s for s in services_in(report)]
 
 
-def _add_tags(scenario: Any, names: Iterable[str]) -> None:
-    from behave.model import Tag
-
-    # Mutate the list in place: behave's JSON formatter holds a reference to it (formatter/json.py).
-    for name in names:
-        if name not in scenario.tags:
-            scenario.tags.append(Tag(name, scenario.line))
-
-
-def _feature_name(scenario: Any) -> str:
-    feature = getattr(scenario, "feature", None)
-    return str(getattr(feature, "name", "") or "")
-
-
-def _record_abort(scenario: Any, report: BreakerReport, record: RunRecord, phase: str, reason: str) -> None:
-    key = scenario_key(scenario)
-    record.aborts[key] = AbortRecord(
-        key=key,
-        feature=_feature_name(scenario),
-        scenario=str(scenario.name),
-        phase=phase,
-        reason=reason,
-        report=report,
-        at=time.time(),
-    )
-
-
-def abort_before_start(scenario: Any, report: BreakerReport, record: RunRecord) -> None:
-    """Health-gate abort from before_scenario: skip the whole scenario, tag it, record the evidence."""
-    reason = f"aborted before start (service failure): {report.reason}"
-    _add_tags(scenario, abort_tags(report))
-    scenario.skip(reason=reason)
-    _record_abort(scenario, report, record, PHASE_GATE, reason)
-    say(f"ABORTED {scenario.name}: {reason}")
-
-
-def apply_health_gate(
-    scenario: Any,
-    breakers: Mapping[str, BreakerState],
-    policy: str,
-    record: RunRecord,
-    job_errors: Callable[[], Sequence[str]] | None = None,
-) -> BreakerReport | None:
-    """The gate decision in one call: None when all breakers are closed; otherwise abort (policy 'abort')
-    or add a warning and go on (policy 'warn'). Returns the report either way. `job_errors` (the run's
-    earlier jobs' errors) says why the breaker opened, e.g. the platform's own rate limiter."""
-    report = failure_report(breakers, job_errors)
-    if report is None:
-        return None
-    if policy == "abort":
-        abort_before_start(scenario, report, record)
-    else:
-        record.warnings.append(f"{scenario.name}: started with {report.reason} (health gate policy warn)")
-    return report
-
-
-def _service_failure_of(exc: BaseException | None) -> ServiceFailure | None:
-    # Follow explicit chaining too, in case a step wrapped the signal (raise X from failure).
-    seen = 0
-    while exc is not None and seen < 5:
-        if isinstance(exc, ServiceFailure):
-            return exc
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return None
-
-
-def on_step_done(scenario: Any, step: Any, record: RunRecord, *, rate_limit_fails: bool = False) -> bool:
-    """after_step: a step that raised ServiceFailure becomes an in-flight abort. True if it did.
-
-    A breaker opened by the platform's own rate limiter is not a third-party outage; with
-    `rate_limit_fails` (setting rate_limit_trips=product_failure) it is a product failure instead: a
-    platform that cannot run its own standard test under its own limits."""
-    from behave.model_type import Status
-
-    failure = _service_failure_of(step.exception)
-    if failure is None or step.status not in (Status.error, Status.failed):
-        return False
-    report = failure.report
-    if report.rate_limited and rate_limit_fails:
-        step.status = Status.failed
-        step.exception = AssertionError(
-            "the platform's own rate limiter opened a breaker (rate_limit_trips=product_failure): "
-            + report.reason
-        )
-        step.error_message = f"FAILED - {step.exception}\n" + report.render_text()
-        return False
-    reason = f"aborted in flight (service failure): {report.reason}"
-    cause = (
-        "the platform's own rate limiter opened a breaker (counted as a service failure; "
-        "rate_limit_trips=product_failure fails instead)"
-        if report.rate_limited
-        else "a third-party service failed, not the product"
-    )
-    # Order matters: the step must be 'skipped' before scenario.skip() recomputes the scenario status.
-    step.status = Status.skipped
-    step.error_message = f"ABORTED - {cause}\n" + report.render_text()
-    _add_tags(scenario, abort_tags(report))
-    scenario.skip(reason=reason)
-    _record_abort(scenario, report, record, PHASE_IN_FLIGHT, reason)
-    say(f"ABORTED {scenario.name}: {reason}")
-    return True
-
-
 def one_line(error: BaseException | str) -> str:
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0]
-
-
-def cannot_test(context: Any, error: BaseException | str, record: RunRecord) -> None:
-    """before_all: nothing can be tested. One line, no traceback, no scenario runs, exit code 3."""
-    message = one_line(error)
-    record.cannot_test = message
-    context.abort(reason=f"cannot test: {message}")
-
-
-# ---------------------------------------------------------------------------------------------------
-# From behave's model to outcomes
-# ---------------------------------------------------------------------------------------------------
-def _step_message(step: Any) -> str | None:
-    """The failure or abort of a step as the reports show it; None for a step that did not fail."""
-    exc = step.exception
-    failure = _service_failure_of(exc)
-    if failure is not None:
-        return str(step.error_message or failure.report.render_text())
-    if not step.status.has_failed():
-        return None
-    if step.status.name == "undefined":
-        return "undefined step: no step definition matches these words"
-    if exc is None:
-        return str(step.error_message or step.status.name)
-    kind = "" if isinstance(exc, AssertionError) else f"{type(exc).__name__}: "
-    return f"{kind}{str(exc).strip() or type(exc).__name__}"
-
-
-def _step_outcomes(scenario: Any) -> tuple[StepOutcome, ...]:
-    background = {id(s) for s in getattr(scenario, "background_steps", None) or ()}
-    steps = []
-    for step in scenario.all_steps:
-        captured = getattr(step, "captured", None)
-        output = str(getattr(captured, "output", "") or "").strip() or None
-        exc = step.exception
-        steps.append(
-            StepOutcome(
-                keyword=str(step.keyword),
-                name=str(step.name),
-                status=ABORTED if _service_failure_of(exc) is not None else str(step.status.name),
-                duration_s=float(step.duration or 0.0),
-                message=_step_message(step),
-                output=output,
-                background=id(step) in background,
-                details=exc.details if isinstance(exc, ProgressFailure) else None,
-            )
-        )
-    return tuple(steps)
-
-
-def _failed_step(scenario: Any) -> Any | None:
-    return next((step for step in scenario.all_steps if step.status.has_failed()), None)
-
-
-def _failure_reason(scenario: Any) -> str:
-    for step in scenario.all_steps:
-        if not step.status.has_failed():
-            continue
-        where = f"{step.keyword} {step.name}"
-        if step.status.name == "undefined":
-            return f"undefined step: {where}"
-        exc = step.exception
-        if exc is None:
-            return f"{where}: {step.error_message or step.status.name}"
-        kind = "" if isinstance(exc, AssertionError) else f"{type(exc).__name__}: "
-        return f"{where}: {kind}{str(exc).strip() or type(exc).__name__}"
-    message = (scenario.error_message or "").strip()
-    return message or f"scenario ended {scenario.status.name}"
-
-
-def outcome_of(scenario: Any, record: RunRecord, run_aborted: bool = False) -> ScenarioOutcome:
-    key = scenario_key(scenario)
-    status = scenario.status
-    tags = tuple(str(t) for t in scenario.tags)
-    base = ScenarioOutcome(
-        key=key,
-        feature=_feature_name(scenario),
-        name=str(scenario.name),
-        status=UNTESTED,
-        tags=tags,
-        duration_s=float(scenario.duration or 0.0),
-        steps=_step_outcomes(scenario),
-        timeline=record.timelines.get(key),
-    )
-    abort = record.aborts.get(key)
-    if status.has_failed():
-        # A real failure wins over an abort (e.g. after_scenario failed after an in-flight abort).
-        failed = replace(base, status=FAILED, reason=_failure_reason(scenario))
-        return _as_known_issue(failed, _failed_step(scenario), record)
-    if abort is not None:
-        return replace(base, status=ABORTED, reason=abort.reason, evidence=abort.report, phase=abort.phase)
-    if ABORTED_TAG in tags:  # tagged by our functions but the record was not reachable
-        return replace(base, status=ABORTED, reason=scenario.skip_reason)
-    if status.name in ("passed", "pending_warn"):
-        passed = replace(base, status=PASSED, evidence=record.evidence.get(key))
-        issue = listing_issue(record.known_issues, passed.name)
-        if issue is None:
-            return passed
-        fixed = f"fixed? remove known issue {issue.id}: the scenario passed ({issue.description})"
-        return replace(
-            passed, status=FIXED if record.known_issues_strict else PASSED, reason=fixed, known_issue=issue
-        )
-    if status.name == "skipped":
-        return replace(base, status=SKIPPED, reason=scenario.skip_reason or "not selected")
-    why = "not run: the run was stopped before it" if run_aborted else "not run"
-    return replace(base, reason=why)
-
-
-def _as_known_issue(failed: ScenarioOutcome, step: Any | None, record: RunRecord) -> ScenarioOutcome:
-    """A failure the known-issues file lists, matched on scenario, failing step and message."""
-    if not record.known_issues or step is None:
-        return failed
-    message = "\n".join(
-        part
-        for part in (str(step.exception or ""), str(step.error_message or ""), failed.reason or "")
-        if part
-    )
-    issue = matching_issue(record.known_issues, failed.name, f"{step.keyword} {step.name}", message)
-    if issue is None:
-        return failed
-    reason = f"known issue {issue.id}: {issue.description}\nfailed as expected: {failed.reason}"
-    return replace(failed, status=KNOWN_ISSUE, reason=reason, known_issue=issue)
-
-
-def outcomes_from_features(
-    features: Iterable[Any], record: RunRecord, run_aborted: bool = False
-) -> list[ScenarioOutcome]:
-    """Every scenario of every feature (outline examples included), in file order."""
-    return [
-        outcome_of(scenario, record, run_aborted)
-        for feature in features
-        for scenario in feature.walk_scenarios()
-    ]

@@ -11,6 +11,24 @@ Why a runner: behave's main maps `runner.run()` to 0/1 only, and `sys.exit()` in
 behave (run_hook turns SystemExit into a hook error). `run()` of the runner is called outside any of that
 (behave/__main__.py catches `Exception`, not SystemExit), after behave has closed its formatters and ended
 its reporters (JUnit files written, summary printed), so exiting there is safe and keeps every report.
+
+Abort mechanics (behave 1.3.3, verified by tests/suite/test_runner.py running behave for real); the pure
+decisions they act on (verdict, gate, outcome records) are in outcome.py, which never imports behave:
+
+- Gate abort, in before_scenario: `abort_before_start(scenario, report, record)` calls
+  `scenario.skip(reason)`; behave re-reads `should_run()` after the hook, so no step runs and every
+  step is `skipped`. The tags are appended to `scenario.tags` *in place*: behave's JSON formatter keeps
+  a reference to that very list and serialises it at the end of the feature; the JUnit reporter
+  reads it after the feature.
+- In-flight abort, in after_step: a step that raises `ServiceFailure` leaves `step.status == error` and
+  `step.exception` set. `on_step_done(scenario, step, record)` turns that into `skipped` and calls
+  `scenario.skip(reason)`; `Step.run` then returns "keep going", `Scenario.run` sees `should_skip` and marks
+  the remaining steps skipped without running them. The scenario ends `skipped` (not failed), the runner's
+  `failed` flag stays clear, and the reason is in `scenario.skip_reason`.
+- Cannot test, in before_all: the runner wraps the hook; a CannotTestError from it goes to
+  `cannot_test(context, error, record)`, which records the one-line reason and calls `context.abort(reason)`:
+  one `ABORTED: cannot test: ...` line; behave then runs no feature (run_model checks `aborted` right after
+  before_all) but still runs after_all, so cleanup happens.
 """
 
 from __future__ import annotations
@@ -20,20 +38,25 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
 from xml.etree import ElementTree
 
 from behave.exception import ConfigError
+from behave.model import Tag
+from behave.model_type import Status
 from behave.reporter.junit import JUnitReporter
 from behave.runner import Runner
 from behave.runner_util import print_undefined_step_snippets
 
 from campaign_acceptance.allure_results import allure_directories, finish_results
-from campaign_acceptance.errors import CannotTestError, ConfigurationError
+from campaign_acceptance.errors import CannotTestError, ConfigurationError, ProgressFailure, ServiceFailure
+from campaign_acceptance.known_issues import listing_issue, matching_issue
 from campaign_acceptance.metrics import export as export_metrics
+from campaign_acceptance.model import BreakerReport, BreakerState
 from campaign_acceptance.outcome import (
     ABORTED,
     ABORTED_TAG,
@@ -41,16 +64,21 @@ from campaign_acceptance.outcome import (
     FIXED,
     KNOWN_ISSUE,
     PASSED,
+    PHASE_GATE,
+    PHASE_IN_FLIGHT,
+    SKIPPED,
     STOP_EXIT_CODES,
     STOP_WORDS,
+    UNTESTED,
+    AbortRecord,
     RunRecord,
     ScenarioOutcome,
+    StepOutcome,
     Verdict,
+    abort_tags,
     decide_verdict,
+    gate_decision,
     one_line,
-    outcome_of,
-    outcomes_from_features,
-    scenario_key,
     verdict_reason,
 )
 from campaign_acceptance.progress import say
@@ -61,6 +89,252 @@ from campaign_acceptance.settings import Settings, reports_dir_from_behave, sett
 JUNIT_SUBDIR = "junit"
 BEHAVE_JUNIT_DIRECTORY = "reports"  # behave's default for --junit-directory
 JUNIT_PATTERN = "TESTS-*.xml"  # the names behave's JUnit reporter gives its files
+
+
+# ---------------------------------------------------------------------------------------------------
+# Abort mechanics (called by features/environment.py)
+# ---------------------------------------------------------------------------------------------------
+def scenario_key(scenario: Any) -> str:
+    """'features/x.feature:12' (an outline's example row has its own line, so keys are unique)."""
+    return f"{scenario.filename}:{scenario.line}"
+
+
+def _add_tags(scenario: Any, names: Iterable[str]) -> None:
+    # Mutate the list in place: behave's JSON formatter holds a reference to it (formatter/json.py).
+    for name in names:
+        if name not in scenario.tags:
+            scenario.tags.append(Tag(name, scenario.line))
+
+
+def _feature_name(scenario: Any) -> str:
+    feature = getattr(scenario, "feature", None)
+    return str(getattr(feature, "name", "") or "")
+
+
+def _record_abort(scenario: Any, report: BreakerReport, record: RunRecord, phase: str, reason: str) -> None:
+    key = scenario_key(scenario)
+    record.aborts[key] = AbortRecord(
+        key=key,
+        feature=_feature_name(scenario),
+        scenario=str(scenario.name),
+        phase=phase,
+        reason=reason,
+        report=report,
+        at=time.time(),
+    )
+
+
+def abort_before_start(scenario: Any, report: BreakerReport, record: RunRecord) -> None:
+    """Health-gate abort from before_scenario: skip the whole scenario, tag it, record the evidence."""
+    reason = f"aborted before start (service failure): {report.reason}"
+    _add_tags(scenario, abort_tags(report))
+    scenario.skip(reason=reason)
+    _record_abort(scenario, report, record, PHASE_GATE, reason)
+    say(f"ABORTED {scenario.name}: {reason}")
+
+
+def apply_health_gate(
+    scenario: Any,
+    breakers: Mapping[str, BreakerState],
+    policy: str,
+    record: RunRecord,
+    job_errors: Callable[[], Sequence[str]] | None = None,
+) -> BreakerReport | None:
+    """Act on the gate's decision (outcome.gate_decision) before a scenario: None when all breakers are
+    closed; otherwise abort it (policy 'abort') or add a warning and go on (policy 'warn'). Returns the
+    report either way."""
+    decision = gate_decision(breakers, policy, job_errors)
+    if decision is None:
+        return None
+    if decision.abort:
+        abort_before_start(scenario, decision.report, record)
+    else:
+        record.warnings.append(
+            f"{scenario.name}: started with {decision.report.reason} (health gate policy warn)"
+        )
+    return decision.report
+
+
+def _service_failure_of(exc: BaseException | None) -> ServiceFailure | None:
+    # Follow explicit chaining too, in case a step wrapped the signal (raise X from failure).
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, ServiceFailure):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
+def on_step_done(scenario: Any, step: Any, record: RunRecord, *, rate_limit_fails: bool = False) -> bool:
+    """after_step: a step that raised ServiceFailure becomes an in-flight abort. True if it did.
+
+    A breaker opened by the platform's own rate limiter is not a third-party outage; with
+    `rate_limit_fails` (setting rate_limit_trips=product_failure) it is a product failure instead: a
+    platform that cannot run its own standard test under its own limits."""
+    failure = _service_failure_of(step.exception)
+    if failure is None or step.status not in (Status.error, Status.failed):
+        return False
+    report = failure.report
+    if report.rate_limited and rate_limit_fails:
+        step.status = Status.failed
+        step.exception = AssertionError(
+            "the platform's own rate limiter opened a breaker (rate_limit_trips=product_failure): "
+            + report.reason
+        )
+        step.error_message = f"FAILED - {step.exception}\n" + report.render_text()
+        return False
+    reason = f"aborted in flight (service failure): {report.reason}"
+    cause = (
+        "the platform's own rate limiter opened a breaker (counted as a service failure; "
+        "rate_limit_trips=product_failure fails instead)"
+        if report.rate_limited
+        else "a third-party service failed, not the product"
+    )
+    # Order matters: the step must be 'skipped' before scenario.skip() recomputes the scenario status.
+    step.status = Status.skipped
+    step.error_message = f"ABORTED - {cause}\n" + report.render_text()
+    _add_tags(scenario, abort_tags(report))
+    scenario.skip(reason=reason)
+    _record_abort(scenario, report, record, PHASE_IN_FLIGHT, reason)
+    say(f"ABORTED {scenario.name}: {reason}")
+    return True
+
+
+def cannot_test(context: Any, error: BaseException | str, record: RunRecord | None) -> str:
+    """before_all: nothing can be tested. One line, no traceback, no scenario runs, exit code 3.
+    Returns the line."""
+    message = one_line(error)
+    if record is not None:
+        record.cannot_test = message
+    context.abort(reason=f"cannot test: {message}")
+    return message
+
+
+# ---------------------------------------------------------------------------------------------------
+# From behave's model to outcomes
+# ---------------------------------------------------------------------------------------------------
+def _step_message(step: Any) -> str | None:
+    """The failure or abort of a step as the reports show it; None for a step that did not fail."""
+    exc = step.exception
+    failure = _service_failure_of(exc)
+    if failure is not None:
+        return str(step.error_message or failure.report.render_text())
+    if not step.status.has_failed():
+        return None
+    if step.status.name == "undefined":
+        return "undefined step: no step definition matches these words"
+    if exc is None:
+        return str(step.error_message or step.status.name)
+    kind = "" if isinstance(exc, AssertionError) else f"{type(exc).__name__}: "
+    return f"{kind}{str(exc).strip() or type(exc).__name__}"
+
+
+def _step_outcomes(scenario: Any) -> tuple[StepOutcome, ...]:
+    background = {id(s) for s in getattr(scenario, "background_steps", None) or ()}
+    steps = []
+    for step in scenario.all_steps:
+        captured = getattr(step, "captured", None)
+        output = str(getattr(captured, "output", "") or "").strip() or None
+        exc = step.exception
+        steps.append(
+            StepOutcome(
+                keyword=str(step.keyword),
+                name=str(step.name),
+                status=ABORTED if _service_failure_of(exc) is not None else str(step.status.name),
+                duration_s=float(step.duration or 0.0),
+                message=_step_message(step),
+                output=output,
+                background=id(step) in background,
+                details=exc.details if isinstance(exc, ProgressFailure) else None,
+            )
+        )
+    return tuple(steps)
+
+
+def _failed_step(scenario: Any) -> Any | None:
+    return next((step for step in scenario.all_steps if step.status.has_failed()), None)
+
+
+def _failure_reason(scenario: Any) -> str:
+    for step in scenario.all_steps:
+        if not step.status.has_failed():
+            continue
+        where = f"{step.keyword} {step.name}"
+        if step.status.name == "undefined":
+            return f"undefined step: {where}"
+        exc = step.exception
+        if exc is None:
+            return f"{where}: {step.error_message or step.status.name}"
+        kind = "" if isinstance(exc, AssertionError) else f"{type(exc).__name__}: "
+        return f"{where}: {kind}{str(exc).strip() or type(exc).__name__}"
+    message = (scenario.error_message or "").strip()
+    return message or f"scenario ended {scenario.status.name}"
+
+
+def outcome_of(scenario: Any, record: RunRecord, run_aborted: bool = False) -> ScenarioOutcome:
+    key = scenario_key(scenario)
+    status = scenario.status
+    tags = tuple(str(t) for t in scenario.tags)
+    base = ScenarioOutcome(
+        key=key,
+        feature=_feature_name(scenario),
+        name=str(scenario.name),
+        status=UNTESTED,
+        tags=tags,
+        duration_s=float(scenario.duration or 0.0),
+        steps=_step_outcomes(scenario),
+        timeline=record.timelines.get(key),
+    )
+    abort = record.aborts.get(key)
+    if status.has_failed():
+        # A real failure wins over an abort (e.g. after_scenario failed after an in-flight abort).
+        failed = replace(base, status=FAILED, reason=_failure_reason(scenario))
+        return _as_known_issue(failed, _failed_step(scenario), record)
+    if abort is not None:
+        return replace(base, status=ABORTED, reason=abort.reason, evidence=abort.report, phase=abort.phase)
+    if ABORTED_TAG in tags:  # tagged by our functions but the record was not reachable
+        return replace(base, status=ABORTED, reason=scenario.skip_reason)
+    if status.name in ("passed", "pending_warn"):
+        passed = replace(base, status=PASSED, evidence=record.evidence.get(key))
+        issue = listing_issue(record.known_issues, passed.name)
+        if issue is None:
+            return passed
+        fixed = f"fixed? remove known issue {issue.id}: the scenario passed ({issue.description})"
+        return replace(
+            passed, status=FIXED if record.known_issues_strict else PASSED, reason=fixed, known_issue=issue
+        )
+    if status.name == "skipped":
+        return replace(base, status=SKIPPED, reason=scenario.skip_reason or "not selected")
+    why = "not run: the run was stopped before it" if run_aborted else "not run"
+    return replace(base, reason=why)
+
+
+def _as_known_issue(failed: ScenarioOutcome, step: Any | None, record: RunRecord) -> ScenarioOutcome:
+    """A failure the known-issues file lists, matched on scenario, failing step and message."""
+    if not record.known_issues or step is None:
+        return failed
+    message = "\n".join(
+        part
+        for part in (str(step.exception or ""), str(step.error_message or ""), failed.reason or "")
+        if part
+    )
+    issue = matching_issue(record.known_issues, failed.name, f"{step.keyword} {step.name}", message)
+    if issue is None:
+        return failed
+    reason = f"known issue {issue.id}: {issue.description}\nfailed as expected: {failed.reason}"
+    return replace(failed, status=KNOWN_ISSUE, reason=reason, known_issue=issue)
+
+
+def outcomes_from_features(
+    features: Iterable[Any], record: RunRecord, run_aborted: bool = False
+) -> list[ScenarioOutcome]:
+    """Every scenario of every feature (outline examples included), in file order."""
+    return [
+        outcome_of(scenario, record, run_aborted)
+        for feature in features
+        for scenario in feature.walk_scenarios()
+    ]
 
 
 class VerdictJUnitReporter(JUnitReporter):  # type: ignore[misc]
@@ -228,15 +502,16 @@ class VerdictRunner(Runner):  # type: ignore[misc]
         original = self.hooks["before_all"]
 
         def before_all(context: Any) -> None:
-            # Safety net: a CannotTestError escaping before_all would print a HOOK-ERROR and exit 1.
+            # The one place a CannotTestError of set-up is handled (escaping the hook it would print a
+            # HOOK-ERROR and exit 1): one line, no scenario runs, exit 3.
             try:
                 original(context)
             except CannotTestError as error:
-                self.cannot_test_reason = one_line(error)
                 record = record_of(context)
-                if record is not None and record.cannot_test is None:
-                    record.cannot_test = self.cannot_test_reason
-                context.abort(reason=f"cannot test: {self.cannot_test_reason}")
+                if record is not None and not record.settings:
+                    # The settings themselves are invalid: still write where CI looks.
+                    record.reports_dir = str(self.reports_dir)
+                self.cannot_test_reason = cannot_test(context, error, record)
 
         self.hooks["before_all"] = before_all
 

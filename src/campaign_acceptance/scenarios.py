@@ -23,6 +23,7 @@ from hamcrest import (
 
 from campaign_acceptance.capacity import EnrichmentTiming, capacity_figures, timings_from_api
 from campaign_acceptance.errors import ApiError, ConfigurationError, ServiceFailure
+from campaign_acceptance.lifecycle import earlier_job_errors
 from campaign_acceptance.matchers import (
     campaign_with_status,
     every_lead_enriched_once,
@@ -30,12 +31,9 @@ from campaign_acceptance.matchers import (
 )
 from campaign_acceptance.model import CLOSED, SERVICES, CampaignSnapshot
 from campaign_acceptance.monitor import ApiDbSource, Monitor, RealClock, failure_report, snapshot_from_api
+from campaign_acceptance.outcome import gate_decision
 from campaign_acceptance.progress import ConsoleProgress, say
-from campaign_acceptance.world import CampaignUnderTest, GateDecision, World
-
-# A stretch this long with none of the run's earlier jobs processing and nothing changing means the rest
-# of its work waits for nobody (e.g. jobs a resume left PENDING): set-ups need not wait for it.
-SETTLED_QUIET_S = 1.0
+from campaign_acceptance.world import CampaignUnderTest, World
 
 
 def _service(name: str) -> str:
@@ -160,7 +158,7 @@ def start_running_campaigns(world: World, campaigns: int, leads: int) -> None:
         # back too and starve this scenario's lead fetches: let it settle first. Only the run's own
         # campaigns count; other tenants' jobs are none of its business.
         _monitor(world).wait_until_settled(
-            world.session.campaign_ids, world.session.settings.pause_deadline_s, SETTLED_QUIET_S
+            world.session.campaign_ids, world.session.settings.pause_deadline_s, target.settle_quiet_s
         )
         target.hold()
         world.scenario.cleanups.append((f"heal {target.hold_service}", target.release))
@@ -313,16 +311,11 @@ def check_every_lead_enriched_exactly_once(world: World) -> None:
 # --- breakers ------------------------------------------------------------------------------------
 
 
-def _gate(world: World) -> GateDecision:
-    report = failure_report(world.session.client.breakers())
-    return GateDecision(abort=report is not None, report=report)
-
-
 def ensure_every_breaker_closed(world: World) -> None:
     """Scenarios that trip breakers start from all closed; under the warn policy an open one still aborts."""
-    decision = _gate(world)
-    if decision.report is not None:
-        raise ServiceFailure(decision.report)
+    report = failure_report(world.session.client.breakers())
+    if report is not None:
+        raise ServiceFailure(report)
 
 
 def check_every_breaker_closed(world: World) -> None:
@@ -462,10 +455,18 @@ def heal_service_and_resume_campaigns(world: World, service: str) -> None:
 
 
 def run_health_gate(world: World) -> None:
-    world.scenario.gate = _gate(world)
+    """The decision the hooks' gate takes before each scenario (outcome.gate_decision, the run's policy)."""
+    session = world.session
+    world.scenario.gate = gate_decision(
+        session.client.breakers(), session.settings.health_gate, earlier_job_errors(session)
+    )
 
 
 def check_gate_would_abort(world: World) -> None:
     decision = world.scenario.gate
-    assert decision is not None, "the health gate was not run in this scenario"
-    assert_that(decision.abort, equal_to(True), "the health gate's decision to abort")
+    assert decision is not None, "the health gate found every breaker closed and would let the scenario start"
+    policy = world.session.settings.health_gate
+    # Policy 'warn' starts the scenario with a warning instead; 'abort' stops it before its first step.
+    assert_that(
+        decision.abort, equal_to(policy == "abort"), f"the health gate's decision to abort (policy {policy})"
+    )

@@ -20,6 +20,9 @@ HOLD_SERVICE = "perplexity"
 # Each held call waits this long: no lead reaches a later service (or finishes) before the scenario acts,
 # which takes well under a second after the campaigns are started.
 HOLD_ENRICHMENT_MS = 3000
+# Before a hold: a stretch this long with none of the run's earlier jobs processing and nothing changing
+# means the rest of its work waits for nobody (e.g. jobs a resume left PENDING), so holding starves nothing.
+SETTLE_QUIET_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class Target:
     faults: FaultControl | None
     hold_service: str = HOLD_SERVICE
     hold_ms: int = HOLD_ENRICHMENT_MS
+    settle_quiet_s: float = SETTLE_QUIET_S
 
     @property
     def has_fault_control(self) -> bool:

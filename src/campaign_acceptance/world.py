@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from campaign_acceptance.outcome import RunRecord
+from campaign_acceptance.outcome import GateDecision, RunRecord
 
 if TYPE_CHECKING:
     from campaign_acceptance.capacity import EnrichmentTiming
@@ -43,26 +43,18 @@ class CampaignUnderTest:
 
 
 @dataclass
-class GateDecision:
-    """What the health gate concluded for one check of the breakers."""
-
-    abort: bool
-    report: BreakerReport | None
-
-
-@dataclass
 class ScenarioState:
     """Everything one scenario has made or seen; replaced before the next scenario."""
 
     name: str = ""
-    key: str = ""  # outcome.scenario_key: file:line, unique per Examples row
+    key: str = ""  # runner.scenario_key: file:line, unique per Examples row
     organization_id: str | None = None
     campaigns: list[CampaignUnderTest] = field(default_factory=list)
     monitor: Monitor | None = None
     last_observation: Observation | None = None
     report: BreakerReport | None = None  # evidence of an expected pause
     pause_wait_s: float | None = None  # how long the expected pause took to notice
-    gate: GateDecision | None = None
+    gate: GateDecision | None = None  # the gate's decision when a scenario checks it (None: all closed)
     # What ran when settings (campaigns, leads, scale) changed the counts the scenario names.
     ran_as: str | None = None
     # Suite-clock moments of the campaign phases (monotonic), for the throughput figures.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +11,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sandbox_helpers import Client, fast_settings
+from sandbox_helpers import fast_settings
 
 from campaign_sandbox.server import SandboxServer
+from support.api import Api
+from support.sandboxes import Sandboxes
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -25,20 +27,12 @@ def database_url(request: pytest.FixtureRequest) -> str | None:
 
 
 @pytest.fixture
-def make_sandbox() -> Iterator[Callable[..., tuple[SandboxServer, Client]]]:
-    """Start sandboxes with fast settings (overrides as keywords) and a logged-in client; stop them after."""
-    started: list[tuple[SandboxServer, Client]] = []
+def make_sandbox(sandboxes: Sandboxes) -> Callable[..., tuple[SandboxServer, Api]]:
+    """Start sandboxes with fast settings (overrides as keywords) and a logged-in user with an organization
+    of its own."""
 
-    def make(**overrides: Any) -> tuple[SandboxServer, Client]:
-        server = SandboxServer(fast_settings(**overrides))
-        server.start()
-        client = Client(server.url)
-        started.append((server, client))
-        return server, client
+    def make(**overrides: Any) -> tuple[SandboxServer, Api]:
+        server = sandboxes.start(fast_settings(**overrides))
+        return server, sandboxes.user(server).with_org()
 
-    try:
-        yield make
-    finally:
-        for server, client in started:
-            client.close()
-            server.stop()
+    return make

@@ -7,18 +7,18 @@ from typing import Any
 
 import httpx
 from sandbox_dbcheck import enrichment_facts
-from sandbox_helpers import Client
 
 from polling import wait_until
+from support.api import Api
 
 OPENAI_TRIP = "Campaign paused: Service openai unavailable: Circuit breaker opened for openai: "
 
 
-def _jobs(client: Client, cid: str) -> list[dict[str, Any]]:
+def _jobs(client: Api, cid: str) -> list[dict[str, Any]]:
     return list(client.call("GET", "/jobs/", params={"campaign_id": cid, "per_page": 100})["data"]["jobs"])
 
 
-def _settled(client: Client, ids: list[str]) -> bool:
+def _settled(client: Api, ids: list[str]) -> bool:
     return all(not any(j["status"] in ("PROCESSING", "PENDING") for j in _jobs(client, cid)) for cid in ids)
 
 
@@ -28,15 +28,17 @@ def test_failing_provider_opens_breaker_pauses_campaigns_and_resume_finishes_eve
     # The fetches hang until all three campaigns are RUNNING, so the trip finds them all running (a campaign
     # started while a non-critical breaker is open runs on, its jobs paused by the gate, as on the platform).
     server, client = make_sandbox(database_url=database_url)
-    client.fault("apollo", "hang")
-    client.fault("openai", "error")
-    ids = [client.create_campaign(10, name=f"fault {i}") for i in range(3)]
+    client.set_fault("apollo", "hang")
+    client.set_fault("openai", "error")
+    ids = [client.new_campaign(10, name=f"fault {i}") for i in range(3)]
     for cid in ids:
         client.start(cid)
-    client.fault("apollo", "ok")
+    client.set_fault("apollo", "ok")
 
     wait_until(
-        lambda: client.breakers()["openai"]["circuit_state"] == "open", 30, "the openai breaker to open"
+        lambda: client.status_breakers()["openai"]["circuit_state"] == "open",
+        30,
+        "the openai breaker to open",
     )
     wait_until(lambda: set(client.statuses(ids).values()) == {"PAUSED"}, 30, "every campaign PAUSED")
     for cid in ids:
@@ -64,7 +66,7 @@ def test_failing_provider_opens_breaker_pauses_campaigns_and_resume_finishes_eve
     httpx.delete(f"{server.url}/sandbox/faults").raise_for_status()
     resumed = client.call("POST", "/queue-management/resume-service", json={"service": "openai"})["data"]
     assert resumed["campaigns_resumed"] == resumed["campaigns_eligible"] == 3
-    assert client.breakers()["openai"]["circuit_state"] == "closed"
+    assert client.status_breakers()["openai"]["circuit_state"] == "closed"
 
     wait_until(lambda: set(client.statuses(ids).values()) == {"COMPLETED"}, 60, "every campaign COMPLETED")
     facts = enrichment_facts(server.database_url, ids)
@@ -76,8 +78,8 @@ def test_failing_provider_opens_breaker_pauses_campaigns_and_resume_finishes_eve
 
 def test_apollo_error_fails_the_fetch_and_the_campaign(make_sandbox: Callable[..., Any]) -> None:
     _server, client = make_sandbox()
-    client.fault("apollo", "error")
-    cid = client.create_campaign(5)
+    client.set_fault("apollo", "error")
+    cid = client.new_campaign(5)
     client.start(cid)
     campaign = wait_until(
         lambda: (c := client.campaign(cid))["status"] == "FAILED" and c, 20, "the campaign to fail"
@@ -91,8 +93,8 @@ def test_apollo_error_fails_the_fetch_and_the_campaign(make_sandbox: Callable[..
 
 def test_hanging_provider_holds_work_until_healed(make_sandbox: Callable[..., Any]) -> None:
     server, client = make_sandbox()
-    client.fault("perplexity", "hang")
-    cid = client.create_campaign(4)
+    client.set_fault("perplexity", "hang")
+    cid = client.new_campaign(4)
     client.start(cid)
     wait_until(
         lambda: sum(j["status"] == "PROCESSING" for j in _jobs(client, cid)) == 4, 20, "4 enrichments hanging"
@@ -100,14 +102,14 @@ def test_hanging_provider_holds_work_until_healed(make_sandbox: Callable[..., An
     assert client.campaign(cid)["status"] == "RUNNING"
     faults = httpx.get(f"{server.url}/sandbox/faults").json()["faults"]
     assert faults["perplexity"] == {"mode": "hang", "delay_ms": None}
-    client.fault("perplexity", "ok")
+    client.set_fault("perplexity", "ok")
     wait_until(lambda: client.campaign(cid)["status"] == "COMPLETED", 20, "campaign COMPLETED")
 
 
 def test_hang_times_out_into_a_failure(make_sandbox: Callable[..., Any]) -> None:
     _server, client = make_sandbox(hang_timeout_s=0.2, breaker_failure_threshold=1)
-    client.fault("instantly", "hang")
-    cid = client.create_campaign(2)
+    client.set_fault("instantly", "hang")
+    cid = client.new_campaign(2)
     client.start(cid)
     wait_until(lambda: client.campaign(cid)["status"] == "PAUSED", 20, "the campaign to pause")
     assert "request timed out" in client.campaign(cid)["status_message"]
@@ -115,22 +117,22 @@ def test_hang_times_out_into_a_failure(make_sandbox: Callable[..., Any]) -> None
 
 def test_slow_provider_still_succeeds(make_sandbox: Callable[..., Any]) -> None:
     _server, client = make_sandbox()
-    assert client.fault("millionverifier", "slow", delay_ms=30) == {
+    assert client.set_fault("millionverifier", "slow", delay_ms=30) == {
         "service": "millionverifier",
         "mode": "slow",
         "delay_ms": 30,
     }
-    cid = client.create_campaign(3)
+    cid = client.new_campaign(3)
     client.start(cid)
     wait_until(lambda: client.campaign(cid)["status"] == "COMPLETED", 20, "campaign COMPLETED")
-    assert client.breakers()["millionverifier"]["circuit_state"] == "closed"
+    assert client.status_breakers()["millionverifier"]["circuit_state"] == "closed"
 
 
 def test_manual_pause_service_and_resume_service(
     make_sandbox: Callable[..., Any], database_url: str | None
 ) -> None:
     server, client = make_sandbox(database_url=database_url, provider_latency_ms=20, workers=2)
-    cid = client.create_campaign(12)
+    cid = client.new_campaign(12)
     client.start(cid)
     wait_until(
         lambda: client.campaign(cid)["status_message"].startswith("Successfully fetched"), 20, "the fetch"
@@ -145,7 +147,7 @@ def test_manual_pause_service_and_resume_service(
     assert campaign["status"] == "PAUSED"
     assert campaign["status_message"] == "Campaign paused: Service perplexity unavailable: maintenance"
     assert campaign["status_error"] == "Service perplexity unavailable: maintenance"
-    start = client.call("POST", f"/campaigns/{client.create_campaign(3)}/start", 200, json={})["data"]
+    start = client.call("POST", f"/campaigns/{client.new_campaign(3)}/start", 200, json={})["data"]
     assert start["status_message"].startswith("Starting campaign process (with warnings: ")
     wait_until(lambda: _settled(client, [cid]), 30, "in-flight enrichments to settle")
     # Every paused job of the campaign names the service, so the platform's matching finds all of them.
@@ -190,7 +192,7 @@ def test_campaign_started_while_a_breaker_is_open_finishes_after_resume_service(
 ) -> None:
     _server, client = make_sandbox()
     client.call("POST", "/queue-management/pause-service", json={"service": "openai", "reason": "down"})
-    cid = client.create_campaign(5)
+    cid = client.new_campaign(5)
     assert client.start(cid)["status"] == "RUNNING"
     gate = (
         "Job paused: Required service openai unavailable: Circuit breaker OPEN for ThirdPartyService.OPENAI"

@@ -14,7 +14,7 @@ def test_ten_campaigns_of_twenty_leads_complete_with_every_lead_enriched_once(
     make_sandbox: Callable[..., Any], database_url: str | None
 ) -> None:
     server, client = make_sandbox(database_url=database_url, provider_latency_ms=10)
-    ids = [client.create_campaign(20, name=f"campaign {i}") for i in range(10)]
+    ids = [client.new_campaign(20, name=f"campaign {i}") for i in range(10)]
     for cid in ids:
         started = client.start(cid)
         assert started["status"] == "RUNNING"
@@ -58,7 +58,7 @@ def test_emails_stay_unique_across_sandbox_runs_on_one_database(
     ids = []
     for _run in range(2):
         server, client = make_sandbox(database_url=url)
-        cid = client.create_campaign(15)
+        cid = client.new_campaign(15)
         client.start(cid)
         wait_until(lambda c=client, i=cid: c.campaign(i)["status"] == "COMPLETED", 30, "campaign COMPLETED")
         ids.append(cid)
@@ -71,7 +71,7 @@ def test_emails_stay_unique_across_sandbox_runs_on_one_database(
 
 def test_lead_cap_limits_the_fetch(make_sandbox: Callable[..., Any]) -> None:
     _server, client = make_sandbox(lead_cap=4)
-    cid = client.create_campaign(50)
+    cid = client.new_campaign(50)
     client.start(cid)
     wait_until(lambda: client.campaign(cid)["status"] == "COMPLETED", 30, "campaign COMPLETED")
     leads = client.call("GET", "/leads/", params={"campaign_id": cid, "per_page": 100})["data"]
@@ -99,7 +99,7 @@ def test_start_checks_url_and_count_and_keeps_the_campaign_created(make_sandbox:
 
 def test_manual_pause_parks_the_work_and_resume_finishes_it(make_sandbox: Callable[..., Any]) -> None:
     _server, client = make_sandbox(provider_latency_ms=20, workers=2)
-    cid = client.create_campaign(20)
+    cid = client.new_campaign(20)
     client.start(cid)
     wait_until(
         lambda: client.campaign(cid)["status_message"].startswith("Successfully fetched"), 20, "the fetch"

@@ -21,7 +21,7 @@ def test_deleting_a_running_campaign_does_not_break_the_workers(
     make_sandbox: Callable[..., Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     server, client = make_sandbox(provider_latency_ms=20, workers=4)
-    doomed = [client.create_campaign(20, name=f"doomed {i}") for i in range(3)]
+    doomed = [client.new_campaign(20, name=f"doomed {i}") for i in range(3)]
     for cid in doomed:
         client.start(cid)
     wait_until(
@@ -41,7 +41,7 @@ def test_deleting_a_running_campaign_does_not_break_the_workers(
             conn.execute(text(f"DELETE FROM {table} WHERE {column} IN :ids").bindparams(ids), {"ids": doomed})
     engine.dispose()
 
-    survivor = client.create_campaign(10, name="survivor")
+    survivor = client.new_campaign(10, name="survivor")
     client.start(survivor)
     wait_until(
         lambda: client.campaign(survivor)["status"] == "COMPLETED", 30, "the next campaign to complete"

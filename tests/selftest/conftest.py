@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from selftest_support import (
     BehaveResult,
     FaultRun,
-    SandboxApi,
     SandboxFactory,
     finish_behave,
     new_run_id,
@@ -29,40 +27,30 @@ from selftest_support import (
 from campaign_sandbox.core.config import SandboxSettings
 from campaign_sandbox.server import SandboxServer
 from polling import wait_until
+from support.api import Api
+from support.sandboxes import Sandboxes
 
 # A manual pause must not flip to half-open while a test runs; everything else as the suite's default.
 OWN_SANDBOX_DEFAULTS: dict[str, Any] = {"fault_control": True, "breaker_recovery_timeout_s": 600.0}
 
 
 @pytest.fixture
-def own_sandbox(tmp_path: Path) -> Iterator[SandboxFactory]:
+def own_sandbox(tmp_path: Path, sandboxes: Sandboxes) -> SandboxFactory:
     """``own_sandbox(**settings)`` starts a sandbox (SQLite file under tmp_path unless ``database_url`` is
     given, so its rows can still be read after it stopped) and returns it with a logged-in operator."""
-    started: list[tuple[SandboxServer, SandboxApi]] = []
+    count = [0]
 
-    def make(**overrides: Any) -> tuple[SandboxServer, SandboxApi]:
-        index = len(started)
+    def make(**overrides: Any) -> tuple[SandboxServer, Api]:
         settings: dict[str, Any] = {
             **OWN_SANDBOX_DEFAULTS,
-            "database_url": f"sqlite:///{tmp_path / f'sandbox-{index}.db'}",
+            "database_url": f"sqlite:///{tmp_path / f'sandbox-{count[0]}.db'}",
             **overrides,
         }
-        server = SandboxServer(SandboxSettings(**settings))
-        server.start(timeout=30.0)
-        try:
-            api = SandboxApi(server.url)
-        except BaseException:
-            server.stop()
-            raise
-        started.append((server, api))
-        return server, api
+        count[0] += 1
+        server = sandboxes.start(SandboxSettings(**settings))
+        return server, sandboxes.user(server)
 
-    try:
-        yield make
-    finally:
-        for server, api in reversed(started):
-            api.close()
-            server.stop()
+    return make
 
 
 # --------------------------------------------------------------------------------- one run per report kind
@@ -103,14 +91,13 @@ def deadline_run(tmp_path_factory: pytest.TempPathFactory) -> BehaveResult:
 def fault_run(tmp_path_factory: pytest.TempPathFactory) -> FaultRun:
     root = tmp_path_factory.mktemp("fault")
     database_url = f"sqlite:///{root / 'sandbox.db'}"
-    server = SandboxServer(
-        SandboxSettings(
-            **{**OWN_SANDBOX_DEFAULTS, "database_url": database_url}, provider_latency_ms=SLOW_PROVIDER_MS
+    with Sandboxes() as sandboxes:
+        server = sandboxes.start(
+            SandboxSettings(
+                **{**OWN_SANDBOX_DEFAULTS, "database_url": database_url}, provider_latency_ms=SLOW_PROVIDER_MS
+            )
         )
-    )
-    server.start(timeout=30.0)
-    try:
-        operator = SandboxApi(server.url)
+        operator = sandboxes.user(server)
         run_id = new_run_id("fault")
         run = prepare_run(
             root / "run",
@@ -141,9 +128,6 @@ def fault_run(tmp_path_factory: pytest.TempPathFactory) -> FaultRun:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(timeout=30)
-            operator.heal_faults()
+            operator.heal()
             operator.resume_service("openai")
-            operator.close()
-    finally:
-        server.stop()
     return FaultRun(result, server.database_url, run_id)

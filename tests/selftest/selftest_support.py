@@ -22,15 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import requests
 import sqlalchemy as sa
+
+from support.api import SIGNUP_DOMAIN, Api
 
 if TYPE_CHECKING:
     from campaign_sandbox.server import SandboxServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FEATURES_DIR = REPO_ROOT / "features"
-SIGNUP_DOMAIN = "hellacooltestingdomain.pizza"
 # lifecycle.py generates the run user's password with this prefix; it must never be printed.
 RUN_PASSWORD_PREFIX = "Aa1!"
 # A JWT header ({"alg":...} base64url) always starts like this.
@@ -39,7 +39,7 @@ DEFAULT_TIMEOUT_S = 180.0
 
 
 # The own_sandbox fixture: ``own_sandbox(**SandboxSettings fields) -> (server, operator)``.
-SandboxFactory = Callable[..., "tuple[SandboxServer, SandboxApi]"]
+SandboxFactory = Callable[..., "tuple[SandboxServer, Api]"]
 
 
 # ---------------------------------------------------------------------------------------------- polling
@@ -329,90 +329,6 @@ def scenario_count(feature_dir: Path = FEATURES_DIR, *, default_selection: bool 
 
 
 PROGRESS_LINE = re.compile(r"^\[(fetch|enrichment|observe|pause) [0-9.]+s\] leads \d+/\d+ ", re.M)
-
-
-# ---------------------------------------------------------------------------------------------- sandbox API
-
-
-class SandboxApi:
-    """A signed-up, logged-in user of a sandbox (its own whitelisted address), for operator actions."""
-
-    def __init__(self, base_url: str, timeout_s: float = 10.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout_s = timeout_s
-        self.http = requests.Session()
-        self.email = f"{uuid.uuid4()}@{SIGNUP_DOMAIN}"
-        password = f"Selftest#{uuid.uuid4().hex[:12]}"
-        body = {"email": self.email, "password": password, "confirm_password": password}
-        signed = self.http.post(self._url("/api/v1/auth/signup"), json=body, timeout=timeout_s)
-        assert signed.status_code == 201, signed.text
-        self.user_id = str(signed.json()["user"]["id"])
-        login = self.http.post(
-            self._url("/api/v1/auth/login"),
-            json={"email": self.email, "password": password},
-            timeout=timeout_s,
-        )
-        assert login.status_code == 200, login.text
-        self.http.headers["Authorization"] = f"Bearer {login.json()['token']['access_token']}"
-
-    def _url(self, path: str) -> str:
-        return self.base_url + path
-
-    def call(self, method: str, path: str, expect: int = 200, **kwargs: Any) -> Any:
-        response = self.http.request(method, self._url(path), timeout=self.timeout_s, **kwargs)
-        assert response.status_code == expect, (
-            f"{method} {path}: {response.status_code} {response.text[:300]}"
-        )
-        body = response.json()
-        if isinstance(body, dict) and set(body) >= {"status", "data"}:
-            return body["data"]
-        return body
-
-    def close(self) -> None:
-        self.http.close()
-
-    # operator actions
-    def pause_service(self, service: str, reason: str = "selftest") -> Any:
-        return self.call(
-            "POST", "/api/v1/queue-management/pause-service", json={"service": service, "reason": reason}
-        )
-
-    def resume_service(self, service: str) -> Any:
-        return self.call("POST", "/api/v1/queue-management/resume-service", json={"service": service})
-
-    def breaker_states(self) -> dict[str, str]:
-        data = self.call("GET", "/api/v1/queue-management/status")
-        return {str(k): str(v["circuit_state"]) for k, v in data["circuit_breakers"].items()}
-
-    def set_fault(self, service: str, mode: str, delay_ms: int | None = None) -> Any:
-        body: dict[str, Any] = {"service": service, "mode": mode}
-        if delay_ms is not None:
-            body["delay_ms"] = delay_ms
-        return self.call("POST", "/sandbox/faults", json=body)
-
-    def heal_faults(self) -> Any:
-        return self.call("DELETE", "/sandbox/faults")
-
-    # a tenant of its own
-    def create_organization(self, name: str) -> str:
-        org = self.call("POST", "/api/v1/organizations/", 201, json={"name": name, "description": "selftest"})
-        return str(org["id"])
-
-    def create_campaign(self, organization_id: str, name: str, total: int) -> str:
-        body = {
-            "name": name,
-            "organization_id": organization_id,
-            "fileName": "selftest.csv",
-            "totalRecords": total,
-            "url": "https://app.apollo.io/#/people?personTitles%5B%5D=CEO&page=1",
-        }
-        return str(self.call("POST", "/api/v1/campaigns/", 201, json=body)["id"])
-
-    def start_campaign(self, campaign_id: str) -> Any:
-        return self.call("POST", f"/api/v1/campaigns/{campaign_id}/start", json={})
-
-    def campaign_status(self, campaign_id: str) -> str:
-        return str(self.call("GET", f"/api/v1/campaigns/{campaign_id}")["status"])
 
 
 # ---------------------------------------------------------------------------------------------- database

@@ -26,6 +26,7 @@ from selftest_support import (
 from campaign_sandbox import domain as sandbox_domain
 from campaign_sandbox.server import SandboxServer
 from polling import wait_until
+from support.api import SELFTEST_CAMPAIGN
 
 pytestmark = pytest.mark.selftest
 
@@ -97,8 +98,12 @@ def test_ctrl_c_mid_run_exits_130_writes_reports_and_deletes_the_runs_rows(
     # Each lead fetch takes 2 s: the run sits in a wait (the usual place for a Ctrl-C) when interrupted.
     operator.set_fault("apollo", "slow", delay_ms=2000)
     # Someone else's campaign on the same target, to show cleanup deletes by id and nothing more.
-    other_org = operator.create_organization("not the run's organization")
-    other_campaign = operator.create_campaign(other_org, "not the run's campaign", 3)
+    other_org = str(operator.create_org("not the run's organization", "selftest")["id"])
+    other_campaign = str(
+        operator.create_campaign(
+            other_org, name="not the run's campaign", totalRecords=3, **SELFTEST_CAMPAIGN
+        )["id"]
+    )
     run_id = new_run_id("ctrl-c")
     run = prepare_run(
         tmp_path / "run",

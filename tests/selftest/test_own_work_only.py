@@ -19,9 +19,7 @@ def test_another_tenants_pending_job_does_not_hold_up_the_runs_set_up(
 ) -> None:
     server, other = own_sandbox()
     # Another tenant's job that no worker will ever take (the sandbox runs no task for POST /jobs/).
-    job = other.call(
-        "POST", "/api/v1/jobs/", 201, json={"name": "someone else's job", "job_type": "FETCH_LEADS"}
-    )
+    job = other.data("POST", "/jobs/", 201, json={"name": "someone else's job", "job_type": "FETCH_LEADS"})
     assert job["status"] == "PENDING"
     run_id = new_run_id("own-work")
     result = run_behave(
@@ -44,4 +42,4 @@ def test_another_tenants_pending_job_does_not_hold_up_the_runs_set_up(
         "An operator pausing a third-party service pauses every running campaign": "passed",
     }
     # The other tenant's job is still there, still PENDING: the run neither waited for it nor touched it.
-    assert other.call("GET", f"/api/v1/jobs/{job['id']}")["status"] == "PENDING"
+    assert other.data("GET", f"/jobs/{job['id']}")["status"] == "PENDING"

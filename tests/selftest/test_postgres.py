@@ -19,6 +19,7 @@ from selftest_support import (
 )
 
 from polling import wait_until
+from support.api import SELFTEST_CAMPAIGN
 
 pytestmark = [pytest.mark.selftest, pytest.mark.postgres]
 
@@ -28,9 +29,13 @@ def test_the_suite_passes_on_postgresql_and_cleanup_by_id_never_truncates(
 ) -> None:
     # Another tenant in the same database: a user, an organization and a campaign with leads and jobs.
     _, other = own_sandbox(database_url=pg_url)
-    other_org = other.create_organization(f"other tenant {other.email}")
-    other_campaign = other.create_campaign(other_org, f"other tenant campaign {other.email}", 5)
-    other.start_campaign(other_campaign)
+    other_org = str(other.create_org(f"other tenant {other.email}", "selftest")["id"])
+    other_campaign = str(
+        other.create_campaign(
+            other_org, name=f"other tenant campaign {other.email}", totalRecords=5, **SELFTEST_CAMPAIGN
+        )["id"]
+    )
+    other.start(other_campaign)
     wait_until(
         lambda: other.campaign_status(other_campaign) == "COMPLETED", 60, "the other tenant's campaign"
     )

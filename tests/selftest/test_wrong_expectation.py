@@ -104,7 +104,7 @@ def test_a_wrong_expectation_fails_with_exit_1_and_leaves_the_breakers_closed(
 
     # Each scenario resumed the service it paused, and the held-back provider is healed.
     assert set(operator.breaker_states().values()) == {"closed"}
-    faults = operator.call("GET", "/sandbox/faults")["faults"]
+    faults = operator.call("GET", "//sandbox/faults")["faults"]
     assert {f["mode"] for f in faults.values()} == {"ok"}, faults
     campaign_ids = [c["id"] for c in status["campaigns"]["items"]]
     assert len(campaign_ids) == 4

@@ -34,7 +34,8 @@ ENVIRONMENT = """\
 import os
 from campaign_acceptance.errors import DatabaseUnavailableError
 from campaign_acceptance.model import BreakerReport, BreakerState, CampaignSnapshot
-from campaign_acceptance.outcome import RunRecord, abort_before_start, cannot_test, on_step_done
+from campaign_acceptance.outcome import RunRecord
+from campaign_acceptance.runner import abort_before_start, cannot_test, on_step_done
 
 
 class World:

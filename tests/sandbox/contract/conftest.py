@@ -21,6 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from contract_shapes import SAMPLES_DIR
 from contract_support import Api, describe, start_sandbox
 
+from support.sandboxes import Sandboxes
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _samples_present() -> None:
@@ -35,11 +37,8 @@ def _samples_present() -> None:
 @pytest.fixture(scope="session")
 def sandbox_url() -> Iterator[str]:
     """Base URL (no /api/v1) of the session's sandbox, fault control on."""
-    server = start_sandbox()
-    try:
-        yield str(server.url)
-    finally:
-        server.stop()
+    with Sandboxes() as sandboxes:
+        yield str(start_sandbox(sandboxes).url)
 
 
 @pytest.fixture(scope="session")
@@ -59,20 +58,13 @@ def org(api: Api) -> dict[str, Any]:
 
 
 @pytest.fixture
-def sandbox_factory() -> Iterator[Callable[..., Api]]:
+def sandbox_factory(sandboxes: Sandboxes) -> Callable[..., Api]:
     """Start extra sandboxes (settings overrides as keyword arguments); each is stopped after the test."""
-    servers: list[Any] = []
 
     def make(**overrides: Any) -> Api:
-        server = start_sandbox(**overrides)
-        servers.append(server)
-        return Api(str(server.url))
+        return Api(str(start_sandbox(sandboxes, **overrides).url))
 
-    try:
-        yield make
-    finally:
-        for server in servers:
-            server.stop()
+    return make
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from contract_support import OPEN_REASON, Api, describe, start_sandbox
 from sqlalchemy import bindparam, create_engine, text
 
 from polling import wait_until
+from support.sandboxes import Sandboxes
 
 OPENAI_GATE = "Job paused: Required service openai unavailable: " + OPEN_REASON.format("OPENAI")
 OPENAI_CHECK = "Paused due to OpenAI circuit breaker: OpenAI API circuit breaker is open: " + (
@@ -60,32 +61,24 @@ class AsBuilt:
 
 
 @pytest.fixture
-def as_built() -> Iterator[Callable[..., AsBuilt]]:
+def as_built(sandboxes: Sandboxes) -> Callable[..., AsBuilt]:
     """Fresh as-built sandboxes (settings overrides as keywords), stopped after the test."""
-    servers: list[Any] = []
 
     def make(**overrides: Any) -> AsBuilt:
-        server = start_sandbox(profile="as-built", **overrides)
-        servers.append(server)
-        api = Api(str(server.url)).signup_and_login()
+        server = start_sandbox(sandboxes, profile="as-built", **overrides)
+        api = sandboxes.user(server)
         return AsBuilt(server, api, api.create_org()["id"])
 
-    try:
-        yield make
-    finally:
-        for server in servers:
-            server.stop()
+    return make
 
 
 @pytest.fixture(scope="module")
 def shared() -> Iterator[AsBuilt]:
     """The module's as-built sandbox, no rate limits: for tests that trip no breaker and inject no fault."""
-    server = start_sandbox(profile="as-built", rate_limits="off")
-    try:
-        api = Api(str(server.url)).signup_and_login()
+    with Sandboxes() as sandboxes:
+        server = start_sandbox(sandboxes, profile="as-built", rate_limits="off")
+        api = sandboxes.user(server)
         yield AsBuilt(server, api, api.create_org()["id"])
-    finally:
-        server.stop()
 
 
 def _by_status(jobs: list[dict[str, Any]], job_type: str = "ENRICH_LEAD") -> dict[str, list[dict[str, Any]]]:

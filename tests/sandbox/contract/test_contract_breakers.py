@@ -24,6 +24,7 @@ from contract_support import (
 )
 
 from polling import wait_until
+from support.sandboxes import Sandboxes
 
 CLOSED = {
     "circuit_state": "closed",
@@ -42,11 +43,8 @@ def open_reason(service: str) -> str:
 @contextmanager
 def own_sandbox() -> Iterator[Api]:
     """A sandbox for one scenario, with a signed-in user; stopped afterwards."""
-    server = start_sandbox()
-    try:
-        yield Api(str(server.url)).signup_and_login()
-    finally:
-        server.stop()
+    with Sandboxes() as sandboxes:
+        yield sandboxes.user(start_sandbox(sandboxes))
 
 
 # --- manual pause of perplexity (pause-service / resume-service) ------------------------------------

@@ -1,0 +1,94 @@
+"""The hooks' functions (lifecycle.py) on behave's real model with a fake platform: a fresh scenario state,
+capability skips before any read, and the health gate acting on what the breakers say."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from behave.model_type import Status
+from behave.parser import parse_feature
+
+from campaign_acceptance.lifecycle import begin_scenario
+from campaign_acceptance.model import BreakerState
+from campaign_acceptance.monitor import ReadErrors
+from campaign_acceptance.outcome import RunRecord
+from campaign_acceptance.settings import Settings
+from campaign_acceptance.target import Target
+from campaign_acceptance.world import Session, TenantUser, World
+from support.evidence import OPENAI_OPEN
+
+FEATURE = """\
+Feature: F
+  Scenario: plain
+    Given a
+
+  @needs_database
+  Scenario: with the database
+    Given a
+"""
+
+
+class Platform:
+    """Stands in for PlatformClient: the breakers, counted."""
+
+    def __init__(self, *open_breakers: BreakerState) -> None:
+        self.states = {"openai": BreakerState("openai", "closed"), **{b.service: b for b in open_breakers}}
+        self.reads = 0
+
+    def breakers(self) -> dict[str, BreakerState]:
+        self.reads += 1
+        return dict(self.states)
+
+
+class Context:
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+
+def context_on(platform: Platform, policy: str = "abort") -> Any:
+    session = Session(
+        Settings(run_id="unit", health_gate=policy, poll_interval_s=0.01),
+        platform,  # type: ignore[arg-type]
+        None,
+        None,
+        TenantUser("u@example.org", "1", "secret"),
+        Target("fake", has_database=False, faults=None),
+        read_errors=ReadErrors(),
+    )
+    return Context(World(record=RunRecord(), session_=session))
+
+
+def scenarios() -> Any:
+    return parse_feature(FEATURE, filename="features/f.feature").scenarios
+
+
+def test_each_scenario_starts_from_a_fresh_state_named_and_keyed_after_it() -> None:
+    context = context_on(Platform())
+    first = scenarios()[0]
+    context.world.scenario.campaigns.append("left over")
+    begin_scenario(context, first)
+    assert (context.world.scenario.name, context.world.scenario.key) == ("plain", "features/f.feature:2")
+    assert context.world.scenario.campaigns == []
+    assert not first.should_skip and context.world.record.aborts == {}
+
+
+def test_a_capability_the_target_lacks_skips_the_scenario_before_any_read() -> None:
+    platform = Platform(OPENAI_OPEN)
+    context = context_on(platform)
+    scenario = scenarios()[1]
+    begin_scenario(context, scenario)
+    assert scenario.should_skip and "database_url" in scenario.skip_reason
+    assert platform.reads == 0 and context.world.record.aborts == {}  # skipped, not aborted
+
+
+def test_an_open_breaker_aborts_the_scenario_under_abort_and_warns_under_warn() -> None:
+    context = context_on(Platform(OPENAI_OPEN))
+    scenario = scenarios()[0]
+    begin_scenario(context, scenario)
+    assert scenario.status == Status.skipped and "aborted" in scenario.tags
+    assert list(context.world.record.aborts) == ["features/f.feature:2"]
+    warned = context_on(Platform(OPENAI_OPEN), policy="warn")
+    scenario = scenarios()[0]
+    begin_scenario(warned, scenario)
+    assert not scenario.should_skip and warned.world.record.aborts == {}
+    assert any("health gate policy warn" in w for w in warned.world.record.warnings)
