@@ -162,6 +162,32 @@ class ScenarioOutcome:
             "known_issue": self.known_issue.to_dict() if self.known_issue else None,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ScenarioOutcome:
+        """The inverse of to_dict (a merge of sharded runs reads outcomes back from status.json)."""
+        evidence = data.get("evidence")
+        return cls(
+            key=str(data["key"]),
+            feature=str(data["feature"]),
+            name=str(data["name"]),
+            status=str(data["status"]),
+            reason=data.get("reason"),
+            tags=tuple(str(t) for t in data.get("tags", ())),
+            duration_s=float(data.get("duration_s") or 0.0),
+            evidence=BreakerReport.from_dict(evidence) if evidence else None,
+            phase=data.get("phase"),
+            steps=tuple(StepOutcome(**step) for step in data.get("steps", [])),
+            timeline=data.get("timeline"),
+            known_issue=_known_issue(data.get("known_issue")),
+        )
+
+
+def _known_issue(data: Mapping[str, Any] | None) -> KnownIssue | None:
+    """A known issue as status.json shows it (what it says; its matching rules stay in the file)."""
+    if not data:
+        return None
+    return KnownIssue(str(data["id"]), str(data["description"]), str(data["link"]), (), "", "")
+
 
 @dataclass
 class RunRecord:

@@ -601,6 +601,7 @@ class VerdictRunner(Runner):  # type: ignore[misc]
             self.features if features is None else features,
             self.config,
             health_monitoring=bool(settings and settings.health_monitoring),
+            shard=settings.shard if settings else None,
         )
         return bool(super().run_model(features))
 
@@ -697,6 +698,10 @@ class VerdictRunner(Runner):  # type: ignore[misc]
             breakers_at_end=list(record.breakers_at_end.values()),
             target=dict(record.target),
             run_id=record.settings.get("run_id"),
+            interrupted=interrupted,
+            cannot_test=cannot_test,
+            run_errors=run_errors,
+            shard=self.selection.shard,
         )
         if record.metrics is not None:
             done, failed = export_metrics(

@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from campaign_acceptance.errors import ConfigurationError
+from campaign_acceptance.sharding import Shard, parse_shard
 from campaign_sandbox.profile import RATE_LIMITS_SYNTAX, ProfileName, parse_rate_limits
 
 __all__ = [
@@ -90,6 +91,7 @@ class Settings:
     health_monitoring: bool = False
     metrics_textfile: Path | None = None
     pushgateway_url: str | None = None
+    shard: Shard | None = None  # i/N: run the i-th of N deterministic parts of the selection (sharding.py)
     known_issues: Path | None = None  # the known-issues file to apply (none by default)
     known_issues_strict: bool = True  # a listed scenario that passes fails the verdict ("fixed?")
 
@@ -210,6 +212,13 @@ def _path(raw: str) -> Path:
     return Path(raw.strip())
 
 
+def _shard(raw: str) -> Shard:
+    try:
+        return parse_shard(raw)
+    except ValueError as bad:
+        raise _Invalid(str(bad)) from None
+
+
 _OPTIONAL = frozenset(
     {
         "api_url",
@@ -221,6 +230,7 @@ _OPTIONAL = frozenset(
         "metrics_textfile",
         "pushgateway_url",
         "known_issues",
+        "shard",
     }
 )
 _PARSERS: dict[str, Callable[[str], Any]] = {
@@ -254,6 +264,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "pushgateway_url": _http_url,
     "known_issues": _path,
     "known_issues_strict": _boolean,
+    "shard": _shard,
 }
 
 
