@@ -22,6 +22,8 @@ from typing import Any
 from campaign_acceptance.outcome import ABORTED, FIXED, KNOWN_ISSUE, PASSED, SKIPPED, ScenarioOutcome
 from campaign_acceptance.report import NOT_SELECTED, RunSummary, suite_version
 
+__all__ = ["CATEGORIES", "allure_directories", "environment", "finish_results"]
+
 CATEGORIES_FILE = "categories.json"
 ENVIRONMENT_FILE = "environment.properties"
 RESULT_SUFFIX = "-result.json"

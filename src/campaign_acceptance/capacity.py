@@ -24,6 +24,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+__all__ = [
+    "CapacityFigures",
+    "EnrichmentTiming",
+    "JobTiming",
+    "capacity_figures",
+    "parse_timestamp",
+    "peak_rss_mb",
+    "percentile",
+    "timings_from_api",
+]
+
 ENRICH_LEAD, FETCH_LEADS, COMPLETED = "ENRICH_LEAD", "FETCH_LEADS", "COMPLETED"
 PERCENTILES = (50, 95, 99)
 

@@ -28,6 +28,7 @@ from campaign_acceptance.model import SERVICES, BreakerState
 from campaign_common.api_path import api_path, strip_api_prefix
 from campaign_common.redaction import redact, redact_url
 
+__all__ = ["FaultControl", "PlatformClient", "parse_breaker", "unwrap"]
 PER_PAGE = 100  # the platform's maximum page size for campaigns, jobs and leads
 EXCERPT_CHARS = 300
 DEFAULT_SEARCH_URL = (

@@ -25,6 +25,8 @@ from campaign_acceptance.errors import DatabaseUnavailableError
 from campaign_acceptance.model import Progress
 from campaign_common.redaction import redact, redact_url
 
+__all__ = ["CampaignRow", "DatabaseProbe", "JobRow", "LeadRow", "engine_url"]
+
 T = TypeVar("T")
 
 CONNECT_TIMEOUT_S = 5

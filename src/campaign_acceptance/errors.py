@@ -10,6 +10,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+__all__ = [
+    "ApiError",
+    "CannotTestError",
+    "ConfigurationError",
+    "DatabaseUnavailableError",
+    "DeadlineExceeded",
+    "PlatformStoppedAnswering",
+    "ProgressFailure",
+    "ServiceFailure",
+    "SuiteError",
+    "TargetUnreachableError",
+]
+
 if TYPE_CHECKING:
     from campaign_acceptance.model import BreakerReport
 

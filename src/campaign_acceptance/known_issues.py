@@ -30,6 +30,8 @@ from typing import Any
 
 from campaign_acceptance.errors import ConfigurationError
 
+__all__ = ["KnownIssue", "listing_issue", "load_known_issues", "matching_issue"]
+
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _FIELDS = ("id", "description", "link", "scenarios", "step", "message")
 

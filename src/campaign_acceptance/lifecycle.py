@@ -49,6 +49,21 @@ from campaign_sandbox.core.config import SandboxSettings
 from campaign_sandbox.profile import ProfileName
 from campaign_sandbox.server import SandboxServer, SandboxStartError
 
+__all__ = [
+    "begin_scenario",
+    "check_runner",
+    "describe_target",
+    "earlier_job_errors",
+    "end_scenario",
+    "finish_run",
+    "metrics_target",
+    "open_session",
+    "platform_version",
+    "run_email",
+    "start_run",
+    "step_done",
+]
+
 # The platform only lets whitelisted addresses sign up; this domain is whitelisted for tests.
 SIGNUP_DOMAIN = "hellacooltestingdomain.pizza"
 SANDBOX_START_TIMEOUT_S = 30.0

@@ -14,6 +14,18 @@ from hamcrest.core.description import Description
 
 from campaign_acceptance.model import Progress
 
+__all__ = [
+    "CampaignWithStatus",
+    "EveryLeadEnrichedOnce",
+    "NoSharedEmails",
+    "ProgressComplete",
+    "campaign_with_status",
+    "every_lead_enriched_once",
+    "has_campaign_status",
+    "no_shared_emails",
+    "progress_complete",
+]
+
 SHOWN = 10  # items listed in a mismatch before "... and N more"
 
 

@@ -29,6 +29,8 @@ from campaign_acceptance.model import SERVICES, BreakerState
 from campaign_acceptance.outcome import OUTCOME_STATUSES, Verdict
 from campaign_common.redaction import redact_url
 
+__all__ = ["JOB", "TEXTFILE_NAME", "MetricsTarget", "build_registry", "export"]
+
 if TYPE_CHECKING:
     from campaign_acceptance.report import RunSummary
 

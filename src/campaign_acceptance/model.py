@@ -9,6 +9,18 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+__all__ = [
+    "CAMPAIGN_STATUSES",
+    "CLOSED",
+    "RATE_LIMIT_TEXT",
+    "SERVICES",
+    "BreakerReport",
+    "BreakerState",
+    "CampaignSnapshot",
+    "Observation",
+    "Progress",
+]
+
 SERVICES: tuple[str, ...] = ("perplexity", "openai", "apollo", "instantly", "millionverifier")
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 CAMPAIGN_STATUSES: tuple[str, ...] = ("CREATED", "RUNNING", "PAUSED", "COMPLETED", "FAILED")
@@ -36,6 +48,10 @@ class BreakerState:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BreakerState:
+        return cls(**data)
+
 
 @dataclass(frozen=True)
 class CampaignSnapshot:
@@ -49,6 +65,10 @@ class CampaignSnapshot:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CampaignSnapshot:
+        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -143,3 +163,15 @@ class BreakerReport:
             "job_errors": list(self.job_errors),
             "rate_limited": self.rate_limited,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BreakerReport:
+        """The inverse of to_dict (a merge of sharded runs reads reports back from status.json)."""
+        return cls(
+            reason=str(data["reason"]),
+            breakers=tuple(BreakerState.from_dict(b) for b in data.get("breakers", [])),
+            paused_campaigns=tuple(CampaignSnapshot.from_dict(c) for c in data.get("paused_campaigns", [])),
+            detected_at=data.get("detected_at"),
+            all_breakers=tuple(BreakerState.from_dict(b) for b in data.get("all_breakers", [])),
+            job_errors=tuple(str(e) for e in data.get("job_errors", [])),
+        )

@@ -38,7 +38,28 @@ from campaign_acceptance.model import (
     Observation,
     Progress,
 )
-from campaign_common.waiting import BACKOFF_FACTOR, Clock, Deadline, wait_until
+from campaign_common.waiting import BACKOFF_FACTOR, Clock, Deadline, RealClock, wait_until
+
+__all__ = [
+    "ApiDbSource",
+    "Clock",
+    "JobErrorSource",
+    "Monitor",
+    "ObservationSource",
+    "PlatformReader",
+    "ProgressProbe",
+    "ProgressSink",
+    "ReadErrors",
+    "RealClock",
+    "breaker_report",
+    "describe_breakers",
+    "failure_report",
+    "progress_from_jobs",
+    "read_job_errors",
+    "render_state_text",
+    "snapshot_from_api",
+    "summarize_job_errors",
+]
 
 T = TypeVar("T")
 

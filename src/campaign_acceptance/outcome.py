@@ -15,6 +15,36 @@ from campaign_acceptance.known_issues import KnownIssue
 from campaign_acceptance.model import SERVICES, BreakerReport, BreakerState, CampaignSnapshot
 from campaign_acceptance.monitor import failure_report
 
+__all__ = [
+    "ABORTED",
+    "ABORTED_TAG",
+    "FAILED",
+    "FIXED",
+    "KNOWN_ISSUE",
+    "OUTCOME_STATUSES",
+    "PASSED",
+    "PHASE_GATE",
+    "PHASE_IN_FLIGHT",
+    "SKIPPED",
+    "STOP_EXIT_CODES",
+    "STOP_WORDS",
+    "UNTESTED",
+    "AbortRecord",
+    "GateDecision",
+    "RunRecord",
+    "ScenarioOutcome",
+    "StepOutcome",
+    "Verdict",
+    "abort_tags",
+    "aborted_services",
+    "decide_verdict",
+    "gate_decision",
+    "known_issues_text",
+    "one_line",
+    "services_in",
+    "verdict_reason",
+]
+
 if TYPE_CHECKING:
     from campaign_acceptance.metrics import MetricsTarget
 
@@ -131,6 +161,32 @@ class ScenarioOutcome:
             "timeline": self.timeline,
             "known_issue": self.known_issue.to_dict() if self.known_issue else None,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ScenarioOutcome:
+        """The inverse of to_dict (a merge of sharded runs reads outcomes back from status.json)."""
+        evidence = data.get("evidence")
+        return cls(
+            key=str(data["key"]),
+            feature=str(data["feature"]),
+            name=str(data["name"]),
+            status=str(data["status"]),
+            reason=data.get("reason"),
+            tags=tuple(str(t) for t in data.get("tags", ())),
+            duration_s=float(data.get("duration_s") or 0.0),
+            evidence=BreakerReport.from_dict(evidence) if evidence else None,
+            phase=data.get("phase"),
+            steps=tuple(StepOutcome(**step) for step in data.get("steps", [])),
+            timeline=data.get("timeline"),
+            known_issue=_known_issue(data.get("known_issue")),
+        )
+
+
+def _known_issue(data: Mapping[str, Any] | None) -> KnownIssue | None:
+    """A known issue as status.json shows it (what it says; its matching rules stay in the file)."""
+    if not data:
+        return None
+    return KnownIssue(str(data["id"]), str(data["description"]), str(data["link"]), (), "", "")
 
 
 @dataclass

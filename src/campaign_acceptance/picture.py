@@ -12,6 +12,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+__all__ = [
+    "BOTTOM",
+    "LEFT",
+    "MARKER_WORDS",
+    "MAX_POINTS",
+    "RIGHT",
+    "TOP",
+    "Band",
+    "BandSegment",
+    "Marker",
+    "Picture",
+    "Series",
+    "build_picture",
+]
+
 WIDTH = 760
 LEFT, RIGHT = 46, 744  # plot area, x
 TOP, BOTTOM = 16, 196  # plot area, y

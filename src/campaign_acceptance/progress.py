@@ -16,6 +16,8 @@ from typing import TextIO
 from campaign_acceptance.model import CAMPAIGN_STATUSES, Observation
 from campaign_acceptance.monitor import describe_breakers
 
+__all__ = ["ConsoleProgress", "render_line", "say"]
+
 
 def render_line(phase: str, obs: Observation) -> str:
     """E.g. `[enrichment 12.4s] leads 143/200 · campaigns RUNNING 9 COMPLETED 1 · breakers all closed`."""

@@ -25,6 +25,11 @@ JSON status file keys (schema "campaign-acceptance/status/1"; keys are only ever
   `max`}, `requests_per_cycle`, `poll_cycles`, `peak_rss_mb`, `source`};
 - `breakers`: {`at_start`, `at_end`}: every breaker as read before the first and after the last scenario
   (lists of breaker states, empty when they could not be read);
+- `run`: {`interrupted`, `cannot_test`, `run_errors`}: what besides the scenarios went into the verdict;
+- `shard`: null, or for a shard of a sharded run (setting shard): {`index`, `total`, `selected` (every
+  scenario key of the selection), `owned` (the keys this shard ran)};
+- `shards`: for a merged run, one entry per shard: {`index`, `run_id`, `verdict`, `exit_code`, `duration_s`,
+  `scenarios`, `reports_dir`}; else empty;
 - `target`: what was tested, in words (`description`, `api_url`, `database`, `fault_control`, `platform`
   when the target's OpenAPI document tells it), secrets hidden; `suite_version`;
 - each scenario also has `steps` (list of {`keyword`, `name`, `status`, `duration_s`, `message`, `output`,
@@ -57,7 +62,26 @@ from campaign_acceptance.outcome import (
     Verdict,
 )
 from campaign_acceptance.picture import MARKER_WORDS, build_picture
+from campaign_acceptance.sharding import OTHER_SHARD_PREFIX, ShardReport
 from campaign_common.redaction import redact_mapping
+
+# The report's name for the one secret-hider (campaign_common.redaction), kept for its importers.
+redact_settings = redact_mapping
+
+__all__ = [
+    "NOT_SELECTED",
+    "SCHEMA",
+    "STATUS_FILE",
+    "RunSummary",
+    "redact_settings",
+    "render_html",
+    "report_context",
+    "suite_version",
+    "summary_campaigns",
+    "write_html",
+    "write_reports",
+    "write_status_json",
+]
 
 SCHEMA = "campaign-acceptance/status/1"
 STATUS_FILE = "status.json"
@@ -87,6 +111,11 @@ class RunSummary:
     capacity: list[CapacityFigures] = field(default_factory=list)
     breakers_at_start: list[BreakerState] = field(default_factory=list)
     breakers_at_end: list[BreakerState] = field(default_factory=list)
+    interrupted: bool = False
+    cannot_test: str | None = None
+    run_errors: int = 0
+    shard: ShardReport | None = None
+    shards: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.settings = redact_mapping(self.settings)
@@ -155,6 +184,13 @@ class RunSummary:
                 "at_start": [b.to_dict() for b in self.breakers_at_start],
                 "at_end": [b.to_dict() for b in self.breakers_at_end],
             },
+            "run": {
+                "interrupted": self.interrupted,
+                "cannot_test": self.cannot_test,
+                "run_errors": self.run_errors,
+            },
+            "shard": self.shard.to_dict() if self.shard else None,
+            "shards": list(self.shards),
         }
 
 
@@ -333,7 +369,9 @@ def _is_executed(o: ScenarioOutcome) -> bool:
     if o.status == UNTESTED:
         return False
     # The suite's own selection rules say "not selected: <why>" (selection.py).
-    return not (o.status == SKIPPED and (o.reason or NOT_SELECTED).startswith(NOT_SELECTED))
+    return not (
+        o.status == SKIPPED and (o.reason or NOT_SELECTED).startswith((NOT_SELECTED, OTHER_SHARD_PREFIX))
+    )
 
 
 def _display_counts(outcomes: Sequence[ScenarioOutcome]) -> list[dict[str, Any]]:
@@ -408,6 +446,19 @@ def report_context(summary: RunSummary) -> dict[str, Any]:
         ],
         "warnings": list(summary.warnings),
         "capacity": [_capacity_view(f) for f in summary.capacity],
+        "shard": (
+            f"shard {summary.shard.shard}: ran {len(summary.shard.owned)} of the "
+            f"{len(summary.shard.selected)} selected scenarios"
+            if summary.shard
+            else ""
+        ),
+        "shards": [
+            {
+                k: "" if s.get(k) is None else str(s[k])
+                for k in ("index", "run_id", "verdict", "scenarios", "duration_s")
+            }
+            for s in summary.shards
+        ],
         "settings": sorted(summary.settings.items()),
         "markers": MARKER_WORDS,
     }

@@ -86,6 +86,24 @@ from campaign_acceptance.report import RunSummary, summary_campaigns, write_repo
 from campaign_acceptance.selection import Selection, apply_selection
 from campaign_acceptance.settings import Settings, reports_dir_from_behave, settings_from_behave
 
+__all__ = [
+    "StdoutGuard",
+    "VerdictJUnitReporter",
+    "VerdictRunner",
+    "abort_before_start",
+    "apply_health_gate",
+    "cannot_test",
+    "describe_selection",
+    "known_issue_lines",
+    "left_behind_text",
+    "on_step_done",
+    "outcome_of",
+    "outcomes_from_features",
+    "record_of",
+    "scenario_key",
+    "verdict_line",
+]
+
 JUNIT_SUBDIR = "junit"
 BEHAVE_JUNIT_DIRECTORY = "reports"  # behave's default for --junit-directory
 JUNIT_PATTERN = "TESTS-*.xml"  # the names behave's JUnit reporter gives its files
@@ -583,6 +601,7 @@ class VerdictRunner(Runner):  # type: ignore[misc]
             self.features if features is None else features,
             self.config,
             health_monitoring=bool(settings and settings.health_monitoring),
+            shard=settings.shard if settings else None,
         )
         return bool(super().run_model(features))
 
@@ -679,6 +698,10 @@ class VerdictRunner(Runner):  # type: ignore[misc]
             breakers_at_end=list(record.breakers_at_end.values()),
             target=dict(record.target),
             run_id=record.settings.get("run_id"),
+            interrupted=interrupted,
+            cannot_test=cannot_test,
+            run_errors=run_errors,
+            shard=self.selection.shard,
         )
         if record.metrics is not None:
             done, failed = export_metrics(

@@ -36,6 +36,36 @@ from campaign_acceptance.progress import ConsoleProgress, say
 from campaign_acceptance.world import CampaignUnderTest, World
 from campaign_common.waiting import RealClock
 
+__all__ = [
+    "check_database_agrees_with_api",
+    "check_every_breaker_closed",
+    "check_every_fetch_found_leads",
+    "check_every_lead_enriched_exactly_once",
+    "check_gate_would_abort",
+    "check_no_campaign_paused",
+    "check_no_campaign_paused_or_failed",
+    "check_no_shared_emails",
+    "check_pause_noticed_early",
+    "check_report_lists_paused_campaigns",
+    "check_report_names_service",
+    "ensure_every_breaker_closed",
+    "fresh_tenant",
+    "heal_service_and_resume_campaigns",
+    "make_service_fail",
+    "operator_pauses_service",
+    "operator_resumes_service",
+    "report_capacity_figures",
+    "resume_service_and_check_every_breaker_closed",
+    "run_health_gate",
+    "service_has_failed_and_paused_campaigns",
+    "start_campaigns",
+    "start_running_campaigns",
+    "wait_until_breaker_open",
+    "wait_until_campaigns_paused",
+    "wait_until_enrichment_stopped",
+    "wait_until_every_lead_enriched",
+]
+
 
 def _service(name: str) -> str:
     service = name.strip().lower()

@@ -7,6 +7,7 @@ its reason (so every report lists it, as behave lists scenarios its tags left ou
   stack must not start a 100 x 20 load test by accident.
 - Health monitoring (setting health_monitoring) with no tag selection given runs only the scenarios that
   trip no breaker: a scheduled run must not pause everyone's campaigns.
+- A shard (setting shard=i/N) runs its part of what the rules above and behave selected (sharding.assign).
 """
 
 from __future__ import annotations
@@ -15,6 +16,18 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from campaign_acceptance.sharding import Shard, ShardReport, assign, other_shard_reason
+
+__all__ = [
+    "CAPACITY_REASON",
+    "MONITORING_REASON",
+    "Selection",
+    "all_scenarios",
+    "apply_selection",
+    "names_tag",
+    "tags_text",
+]
 
 CAPACITY_TAG = "capacity"
 CAPACITY_REASON = "not selected: @capacity scenarios run only when the tag selection names @capacity"
@@ -43,6 +56,7 @@ class Selection:
     """What the rules decided: the reason of each scenario they left out, by key."""
 
     left_out: dict[str, str] = field(default_factory=dict)
+    shard: ShardReport | None = None
 
 
 def _key(scenario: Any) -> str:
@@ -54,7 +68,9 @@ def all_scenarios(features: Iterable[Any]) -> list[Any]:
     return [scenario for feature in features for scenario in feature.walk_scenarios()]
 
 
-def apply_selection(features: Sequence[Any], config: Any, *, health_monitoring: bool = False) -> Selection:
+def apply_selection(
+    features: Sequence[Any], config: Any, *, health_monitoring: bool = False, shard: Shard | None = None
+) -> Selection:
     """Mark the scenarios the rules leave out as skipped (before the run) and say why."""
     selection = Selection()
     tags = getattr(config, "tags", None)
@@ -67,7 +83,20 @@ def apply_selection(features: Sequence[Any], config: Any, *, health_monitoring: 
             _leave_out(scenario, CAPACITY_REASON, selection)
         elif monitoring_default and TRIPS_BREAKER_TAG in scenario.effective_tags:
             _leave_out(scenario, MONITORING_REASON, selection)
+    if shard is not None:
+        _apply_shard(features, config, shard, selection)
     return selection
+
+
+def _apply_shard(features: Sequence[Any], config: Any, shard: Shard, selection: Selection) -> None:
+    selected = {_key(s): s for s in all_scenarios(features) if s.should_run(config)}
+    owner = assign({k: TRIPS_BREAKER_TAG in s.effective_tags for k, s in selected.items()}, shard.total)
+    for key, scenario in selected.items():
+        if owner[key] != shard.index:
+            _leave_out(scenario, other_shard_reason(owner[key], shard.total), selection)
+    selection.shard = ShardReport(
+        shard, tuple(selected), tuple(k for k in selected if owner[k] == shard.index)
+    )
 
 
 def _leave_out(scenario: Any, reason: str, selection: Selection) -> None:

@@ -33,9 +33,20 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from campaign_acceptance.errors import ConfigurationError
+from campaign_acceptance.sharding import Shard, parse_shard
 from campaign_common.api_path import strip_api_prefix
 from campaign_common.redaction import redact_mapping, redact_url
 from campaign_sandbox.profile import RATE_LIMITS_SYNTAX, ProfileName, parse_rate_limits
+
+__all__ = [
+    "Settings",
+    "generate_run_id",
+    "load_settings",
+    "redact_url",
+    "reports_dir_from_behave",
+    "setting_names",
+    "settings_from_behave",
+]
 
 ENV_PREFIX = "CAMPAIGN_SUITE_"
 DATABASE_DRIVERS = ("postgresql", "postgresql+psycopg", "sqlite", "sqlite+pysqlite")
@@ -53,6 +64,7 @@ EMPTY_MEANS_UNSET = frozenset(
         "metrics_textfile",
         "pushgateway_url",
         "known_issues",
+        "shard",
     }
 )
 # The layers by their origin text, highest first; their raw values are set by load_settings for one build.
@@ -160,6 +172,13 @@ def _path(raw: str) -> Path:
     return Path(raw.strip())
 
 
+def _shard(raw: str) -> Shard:
+    try:
+        return parse_shard(raw)
+    except ValueError as bad:
+        raise _Invalid(str(bad)) from None
+
+
 PositiveNumber = Annotated[float, _raw(_positive_number)]
 PositiveInt = Annotated[int, _raw(_positive_int)]
 Flag = Annotated[bool, _raw(_boolean)]
@@ -228,6 +247,7 @@ class Settings(BaseSettings):
     health_monitoring: Flag = False
     metrics_textfile: FilePath | None = None
     pushgateway_url: HttpUrl | None = None
+    shard: Annotated[Shard, _raw(_shard)] | None = None  # i/N: the i-th of N parts (sharding.py)
     known_issues: FilePath | None = None  # the known-issues file to apply (none by default)
     known_issues_strict: Flag = True  # a listed scenario that passes fails the verdict ("fixed?")
 

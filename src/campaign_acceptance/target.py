@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+__all__ = ["HOLD_ENRICHMENT_MS", "HOLD_SERVICE", "SETTLE_QUIET_S", "Target"]
+
 if TYPE_CHECKING:
     from campaign_acceptance.client import FaultControl
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from campaign_acceptance.outcome import GateDecision, RunRecord
 
+__all__ = ["CampaignUnderTest", "ScenarioState", "Session", "TenantUser", "World", "world_of"]
+
 if TYPE_CHECKING:
     from campaign_acceptance.capacity import EnrichmentTiming
     from campaign_acceptance.client import FaultControl, PlatformClient

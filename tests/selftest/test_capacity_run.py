@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from selftest_support import assert_no_traceback, lines_with, run_behave
+from selftest_support import SandboxFactory, assert_no_traceback, lines_with, run_behave
 
 pytestmark = pytest.mark.selftest
 
@@ -39,3 +39,23 @@ def test_a_small_capacity_run_reports_its_figures(tmp_path: Path) -> None:
     console = lines_with(result.stderr, "capacity 3 x 4: 12 leads enriched")
     assert len(console) == 1, result.describe()
     assert lines_with(result.stderr, "capacity lead latency p50")
+
+
+def test_without_a_database_the_latency_comes_from_the_jobs_endpoint(
+    tmp_path: Path, own_sandbox: SandboxFactory
+) -> None:
+    server, _ = own_sandbox()
+    result = run_behave(
+        tmp_path / "run",
+        "--tags=@capacity",
+        defines={"campaigns": "2", "leads": "3", "api_url": server.url, "fault_control_url": server.url},
+    )
+    assert result.exit_code == 0, result.describe()
+    assert result.status is not None
+    [figures] = result.status["capacity"]
+    assert figures["source"] == "jobs endpoint"
+    assert figures["leads_enriched"] == figures["leads"] == 6
+    lat = figures["latency_s"]
+    assert 0 < lat["p50"] <= lat["p95"] <= lat["p99"] <= lat["max"], lat
+    # Without a database every cycle also reads each campaign's jobs: more requests than with one.
+    assert figures["requests_per_cycle"] > 2.0, figures

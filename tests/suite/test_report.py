@@ -88,6 +88,9 @@ def test_status_json_has_the_documented_keys(tmp_path: Path) -> None:
         "enrichment",
         "capacity",
         "breakers",
+        "run",
+        "shard",
+        "shards",
     ]
     assert data["schema"] == SCHEMA
     assert (data["verdict"], data["exit_code"], data["duration_s"]) == ("SERVICE_FAILURE", 2, 42.5)
