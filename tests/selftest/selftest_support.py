@@ -13,7 +13,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from support.api import SIGNUP_DOMAIN, Api
+from support.behave_child import behave_argv
 
 if TYPE_CHECKING:
     from campaign_sandbox.server import SandboxServer
@@ -199,19 +199,10 @@ def prepare_run(
     return run
 
 
-# `python -m behave`, but with Ctrl-C working even when CI started the tests with SIGINT ignored (`nohup
-# ... &`, jobs without a terminal): a child inherits an ignored SIGINT, and Python then never raises
-# KeyboardInterrupt. (preexec_fn could reset it too, but is unsafe with the sandbox threads of the tests.)
-BEHAVE_WITH_SIGINT = (
-    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-    "from behave.__main__ import main; sys.exit(main(sys.argv[1:]))"
-)
-
-
 def start_behave(run: BehaveRun) -> subprocess.Popen[str]:
     """Start behave from the repository root (so behave.ini applies), output captured."""
     return subprocess.Popen(
-        [sys.executable, "-c", BEHAVE_WITH_SIGINT, *run.args],
+        behave_argv(*run.args),
         cwd=run.cwd,
         env=run.env,
         stdout=subprocess.PIPE,

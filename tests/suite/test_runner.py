@@ -12,13 +12,14 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from support.behave_child import behave_argv
 
 BEHAVE_INI = """\
 [behave]
@@ -137,7 +138,7 @@ def project(tmp_path: Path, **features: str) -> Path:
 
 
 def behave_cmd() -> list[str]:
-    return [sys.executable, "-m", "behave", "features", "-f", "json", "-o", "out/behave.json", "-f", "plain"]
+    return behave_argv("features", "-f", "json", "-o", "out/behave.json", "-f", "plain")
 
 
 def env(mode: str = "", **extra: str) -> dict[str, str]:
