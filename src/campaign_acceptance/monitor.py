@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
+import tenacity
+
 from campaign_acceptance.errors import (
     ApiError,
     DeadlineExceeded,
@@ -38,7 +40,7 @@ from campaign_acceptance.model import (
     Observation,
     Progress,
 )
-from campaign_common.waiting import BACKOFF_FACTOR, Clock, Deadline, RealClock, wait_until
+from campaign_common.waiting import Backoff, Clock, Deadline, RealClock, wait_until
 
 __all__ = [
     "ApiDbSource",
@@ -103,15 +105,21 @@ class ReadErrors:
         self._streak: list[float] = []  # when each consecutive error happened
 
     def keep_reading(self, read: Callable[[], T], clock: Clock, interval_s: float) -> T:
-        while True:
-            try:
-                value = read()
-            except ApiError as error:
-                self._failed(error, clock.now())
-                clock.sleep(interval_s)
-                continue
-            self._streak.clear()
-            return value
+        def count(state: tenacity.RetryCallState) -> None:  # raises once the streak is past the limit
+            error = state.outcome.exception() if state.outcome is not None else None
+            assert isinstance(error, ApiError)
+            self._failed(error, clock.now())
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(ApiError),
+            wait=tenacity.wait_fixed(interval_s),
+            sleep=clock.sleep,
+            before_sleep=count,
+            reraise=True,
+        )
+        value = retrying(read)
+        self._streak.clear()
+        return value
 
     def _failed(self, error: ApiError, now: float) -> None:
         self._streak.append(now)
@@ -448,34 +456,43 @@ class Monitor:
         on_deadline: Callable[[Observation, float], str],
     ) -> T:
         deadline = Deadline.after(deadline_s, self.clock)
-        start = deadline.started
-        interval = self.poll_interval_s
+        backoff = Backoff(self.poll_interval_s, self.max_interval_s)
         previous: tuple[Any, ...] | None = None
-        while True:
+        seen: list[Observation] = []  # the last observation, for the deadline's evidence
+        cycle_cost = 0.0
+
+        def look() -> tuple[T] | None:
+            nonlocal previous, cycle_cost
             cycle_start = self.clock.now()
             obs = self.read_errors.keep_reading(
-                lambda: self.observe(campaign_ids, phase, wait_start=start), self.clock, self.poll_interval_s
+                lambda: self.observe(campaign_ids, phase, wait_start=deadline.started),
+                self.clock,
+                self.poll_interval_s,
             )
             cycle_cost = self.clock.now() - cycle_start
             result = check(obs)  # raises ServiceFailure / AssertionError, or says done
             if result is not None:
-                return result
+                return (result,)  # a tuple, so that a falsy result still ends the wait
             signature = _signature(obs)
             if previous is not None and signature != previous:
-                interval = self.poll_interval_s  # something moved: look again soon
-            elif previous is not None:
-                interval = min(interval * BACKOFF_FACTOR, self.max_interval_s)
-            previous = signature
-            if deadline.passed():
-                self.mark("deadline", f"{phase} deadline ({deadline_s:g} s)", deadline.at - self.origin)
-                raise DeadlineExceeded(
-                    on_deadline(obs, deadline.elapsed()), self.state_tables(obs, _table_phase(phase))
-                )
-            pause = deadline.pause(interval)  # never sleep past the deadline; look once more at it
-            if self.notice_within_s is not None:
-                pause = min(pause, max(self.poll_interval_s, self.notice_within_s - cycle_cost))
-            self.sleeps.append(pause)
-            self.clock.sleep(pause)
+                backoff.reset()  # something moved: look again soon
+            previous, seen[:] = signature, [obs]
+            return None
+
+        def pace() -> float:
+            # A pause must be noticed within the budget, whatever the backoff says.
+            if self.notice_within_s is None:
+                return backoff.next()
+            return min(backoff.next(), max(self.poll_interval_s, self.notice_within_s - cycle_cost))
+
+        def timed_out(_: tuple[T] | None) -> DeadlineExceeded:
+            self.mark("deadline", f"{phase} deadline ({deadline_s:g} s)", deadline.at - self.origin)
+            obs = seen[-1]
+            return DeadlineExceeded(
+                on_deadline(obs, deadline.elapsed()), self.state_tables(obs, _table_phase(phase))
+            )
+
+        return wait_until(look, deadline, timed_out, next_interval=pace, on_sleep=self.sleeps.append)[0]
 
     def observe_once(self, campaign_ids: Sequence[str]) -> Observation:
         """One cycle outside any wait (counts, timeline and progress as usual)."""

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+__all__ = ["BACKOFF_FACTOR", "Backoff", "Clock", "Deadline", "RealClock", "wait_until"]
+
 T = TypeVar("T")
 BACKOFF_FACTOR = 1.5
 
@@ -71,6 +73,26 @@ class Deadline:
         return max(0.0, min(interval_s, self.remaining()))
 
 
+class Backoff:
+    """The interval between looks: starts at ``interval_s``, grows x1.5 per look up to ``max_interval_s``, and
+    starts again from the bottom on ``reset()`` (something moved: look again soon)."""
+
+    def __init__(self, interval_s: float, max_interval_s: float) -> None:
+        if interval_s <= 0 or max_interval_s < interval_s:
+            raise ValueError("need 0 < interval_s <= max_interval_s")
+        self.interval_s, self.max_interval_s = interval_s, max_interval_s
+        self._current = interval_s
+
+    def next(self) -> float:
+        """The interval to wait now; the one after it is longer."""
+        current = self._current
+        self._current = min(current * BACKOFF_FACTOR, self.max_interval_s)
+        return current
+
+    def reset(self) -> None:
+        self._current = self.interval_s
+
+
 def wait_until(
     condition: Callable[[], T | None],
     deadline: Deadline,
@@ -78,24 +100,25 @@ def wait_until(
     *,
     interval_s: float = 0.05,
     max_interval_s: float = 0.5,
+    next_interval: Callable[[], float] | None = None,
     on_sleep: Callable[[float], None] | None = None,
 ) -> T:
     """Poll ``condition`` until it returns something truthy and return that.
 
-    Between looks the interval grows by 1.5 up to ``max_interval_s``; the last look is at the deadline. When
-    the deadline has passed and the condition still does not hold, raise ``on_timeout(last value)``.
-    Exceptions from ``condition`` propagate (the caller decides what is fatal).
+    Between looks the interval is ``next_interval()`` (by default a `Backoff` from ``interval_s`` to
+    ``max_interval_s``), never past the deadline, so the last look is at the deadline. When the deadline has
+    passed and the condition still does not hold, raise ``on_timeout(last value)``. Exceptions from
+    ``condition`` propagate (the caller decides what is fatal).
     """
-    if interval_s <= 0 or max_interval_s < interval_s:
-        raise ValueError("need 0 < interval_s <= max_interval_s")
+    if next_interval is None:
+        next_interval = Backoff(interval_s, max_interval_s).next
     while True:
         last = condition()
         if last:
             return last
         if deadline.passed():
             raise on_timeout(last)
-        pause = deadline.pause(interval_s)
+        pause = deadline.pause(next_interval())
         if on_sleep is not None:
             on_sleep(pause)
         deadline.clock.sleep(pause)
-        interval_s = min(interval_s * BACKOFF_FACTOR, max_interval_s)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaign_common.waiting import Deadline, wait_until
+from campaign_common.waiting import Backoff, Deadline, wait_until
 from clocks import FakeClock
 
 
@@ -67,3 +67,18 @@ def test_deadline_arithmetic() -> None:
     assert not deadline.passed()
     clock.t += 1.0
     assert deadline.passed() and deadline.pause(1.0) == 0.0
+
+
+def test_backoff_grows_to_its_cap_and_starts_again_from_the_bottom_on_reset() -> None:
+    backoff = Backoff(0.2, 0.5)
+    assert [backoff.next() for _ in range(4)] == pytest.approx([0.2, 0.3, 0.45, 0.5])
+    backoff.reset()
+    assert [backoff.next() for _ in range(2)] == pytest.approx([0.2, 0.3])
+
+
+def test_a_caller_paces_the_looks_itself_and_the_deadline_still_cuts_the_last_pause() -> None:
+    clock = FakeClock(50.0)
+    paces = iter([0.3, 0.1, 5.0])
+    with pytest.raises(TimeoutError):
+        wait_until(lambda: None, Deadline.after(1.0, clock), TimeoutError, next_interval=lambda: next(paces))
+    assert clock.slept == pytest.approx([0.3, 0.1, 0.6])
