@@ -17,12 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from campaign_common.waiting import Deadline, wait_until
 from campaign_sandbox.breaker import SERVICES, BreakerRegistry, Service
 from campaign_sandbox.profile import Profile, RateLimiter
 
 T = TypeVar("T")
 
 LEAD_DOMAIN = "leads.invalid"
+HANG_POLL_S = 0.02  # how soon a hanging call notices that its fault was healed
 
 
 class FaultMode(enum.StrEnum):
@@ -114,7 +116,11 @@ class Providers:
         self.slow_delay_s = slow_delay_s
         self._stop = stop
 
-    def _sleep(self, seconds: float) -> None:
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep (the providers are a `Clock` for their own waits), ended early when the sandbox stops."""
         if seconds > 0 and self._stop.wait(seconds):
             raise ProvidersStopped()
 
@@ -122,20 +128,22 @@ class Providers:
         fault = self.faults.get(service)
         if fault.mode is FaultMode.ERROR:
             if fault.delay_ms:
-                self._sleep(fault.delay_ms / 1000)
+                self.sleep(fault.delay_ms / 1000)
             raise ProviderError(f"[fake-{service.value}] service unavailable (fault injected, mode=error)")
         if fault.mode is FaultMode.SLOW:
-            self._sleep(fault.delay_ms / 1000 if fault.delay_ms is not None else self.slow_delay_s)
+            self.sleep(fault.delay_ms / 1000 if fault.delay_ms is not None else self.slow_delay_s)
         elif fault.mode is FaultMode.HANG:
-            deadline = time.monotonic() + self.hang_timeout_s
             # Poll so that healing the fault (or stopping the sandbox) releases the call promptly.
-            while self.faults.get(service).mode is FaultMode.HANG:
-                if time.monotonic() >= deadline:
-                    raise ProviderError(
-                        f"[fake-{service.value}] request timed out after {self.hang_timeout_s:g} s "
-                        "(fault injected, mode=hang)"
-                    )
-                self._sleep(0.02)
+            wait_until(
+                lambda: self.faults.get(service).mode is not FaultMode.HANG,
+                Deadline.after(self.hang_timeout_s, self),
+                lambda _: ProviderError(
+                    f"[fake-{service.value}] request timed out after {self.hang_timeout_s:g} s "
+                    "(fault injected, mode=hang)"
+                ),
+                interval_s=HANG_POLL_S,
+                max_interval_s=HANG_POLL_S,
+            )
 
     def call(self, service: Service, action: Callable[[], T], latency_s: float | None = None) -> T:
         """Run one provider call: rate limit, fault, latency, then the breaker learns how it went.
@@ -154,7 +162,7 @@ class Providers:
         try:
             if service in self.profile.faulted_services:
                 self._apply_fault(service)
-            self._sleep(self.latency_s if latency_s is None else latency_s)
+            self.sleep(self.latency_s if latency_s is None else latency_s)
             result = action()
         except ProviderError as exc:
             if feeds and service in self.profile.http_error_services:

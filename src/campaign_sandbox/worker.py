@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from campaign_common.waiting import Deadline
 from campaign_sandbox.breaker import Service
 from campaign_sandbox.domain import Domain, Enrichment, Task
 from campaign_sandbox.providers import ProviderError, Providers, ProvidersStopped, RateLimited
@@ -70,9 +70,9 @@ class WorkerPool:
             pass
         for _ in self._threads:
             self._queue.put(_STOP)
-        deadline = time.monotonic() + timeout
+        deadline = Deadline.after(timeout)  # one for all the threads, not one each
         for t in self._threads:
-            t.join(max(0.0, deadline - time.monotonic()))
+            t.join(max(0.0, deadline.remaining()))
         return not any(t.is_alive() for t in self._threads)
 
     def _loop(self) -> None:
