@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from campaign_sandbox.__main__ import main
@@ -20,6 +15,7 @@ from campaign_sandbox.profile import (
     build_profile,
     parse_rate_limits,
 )
+from support.sandboxes import serving_cli
 
 
 def test_default_profile_is_intended_with_no_rate_limits() -> None:
@@ -170,18 +166,6 @@ def test_bad_profile_in_the_environment_gives_one_line_and_exit_2(
 
 
 def test_cli_serves_the_chosen_profile() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "campaign_sandbox", "--port", "0", "--profile", "as-built"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")},
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
+    with serving_cli("--port", "0", "--profile", "as-built") as line:
         assert line.startswith("campaign sandbox on http://127.0.0.1:"), line
         assert line.rstrip().endswith("profile as-built)"), line
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import requests
 from sqlalchemy import bindparam, create_engine, text
 from sqlalchemy.orm import Session
 
 from polling import wait_until
+from support.api import Api
 
 
 def test_deleting_a_running_campaign_does_not_break_the_workers(
@@ -60,7 +60,7 @@ def test_overlapping_write_requests_all_succeed(make_sandbox: Callable[..., Any]
     def sign_up(_: int) -> int:
         email = f"t-{uuid.uuid4().hex[:10]}@hellacooltestingdomain.pizza"
         body = {"email": email, "password": "Passw0rd!x", "confirm_password": "Passw0rd!x"}
-        return requests.post(f"{server.url}/api/v1/auth/signup", json=body, timeout=10).status_code
+        return Api(server.url).post("/auth/signup", json=body, timeout=10).status_code
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         codes = list(pool.map(sign_up, range(64)))
@@ -82,8 +82,6 @@ def test_a_write_is_committed_before_its_response_is_sent(
     monkeypatch.setattr(Session, "commit", slow_commit)
     email = f"t-{uuid.uuid4().hex[:10]}@hellacooltestingdomain.pizza"
     body = {"email": email, "password": "Passw0rd!x", "confirm_password": "Passw0rd!x"}
-    assert requests.post(f"{server.url}/api/v1/auth/signup", json=body, timeout=10).status_code == 201
-    login = requests.post(
-        f"{server.url}/api/v1/auth/login", json={"email": email, "password": "Passw0rd!x"}, timeout=10
-    )
+    assert Api(server.url).post("/auth/signup", json=body, timeout=10).status_code == 201
+    login = Api(server.url).post("/auth/login", json={"email": email, "password": "Passw0rd!x"}, timeout=10)
     assert login.status_code == 200, login.text

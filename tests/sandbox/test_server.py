@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,9 +11,11 @@ import pytest
 from sandbox_helpers import fast_settings
 from sqlalchemy import create_engine, inspect
 
+from campaign_common.api_path import api_url
 from campaign_sandbox.core.config import SandboxSettings
 from campaign_sandbox.server import SandboxServer, SandboxStartError
 from polling import wait_until
+from support.sandboxes import run_cli, serving_cli
 
 
 def test_server_starts_on_a_free_port_and_stops_cleanly() -> None:
@@ -24,7 +23,7 @@ def test_server_starts_on_a_free_port_and_stops_cleanly() -> None:
     url = server.start()
     assert url == server.url
     assert url.startswith("http://127.0.0.1:")
-    assert httpx.get(f"{url}/api/v1/health/").json() == {"status": "healthy", "service": "fastapi-k8-proto"}
+    assert httpx.get(api_url(url, "health/")).json() == {"status": "healthy", "service": "fastapi-k8-proto"}
     engine = create_engine(server.database_url)
     assert {"organizations", "campaigns", "leads", "jobs", "users"} <= set(inspect(engine).get_table_names())
     engine.dispose()
@@ -32,13 +31,13 @@ def test_server_starts_on_a_free_port_and_stops_cleanly() -> None:
     server.stop()
     assert time.monotonic() - began < 10
     with pytest.raises(httpx.TransportError):
-        httpx.get(f"{url}/api/v1/health/", timeout=1)
+        httpx.get(api_url(url, "health/"), timeout=1)
     server.stop()  # a second stop is harmless
 
 
 def test_context_manager_and_worker_threads_are_joined() -> None:
     with SandboxServer(fast_settings(workers=3)) as server:
-        assert httpx.get(f"{server.url}/api/v1/health/live").json() == {"status": "alive"}
+        assert httpx.get(api_url(server.url, "health/live")).json() == {"status": "alive"}
         runtime = server.runtime
     assert runtime.pool.stop(0.0) is True  # already stopped: every thread joined
 
@@ -70,20 +69,9 @@ def test_unusable_database_is_an_error_within_the_deadline(url: str) -> None:
     assert time.monotonic() - began < 10
 
 
-def _run_cli(*args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "campaign_sandbox", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")},
-        check=False,
-    )
-
-
 @pytest.mark.parametrize("args", [["--port", "abc"], ["--bogus"], ["--port", "70000"], ["--workers", "0"]])
 def test_cli_bad_arguments_give_one_line_and_exit_2(args: list[str]) -> None:
-    result = _run_cli(*args)
+    result = run_cli(*args)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -91,7 +79,7 @@ def test_cli_bad_arguments_give_one_line_and_exit_2(args: list[str]) -> None:
 
 
 def test_cli_unusable_database_gives_one_line_and_exit_1() -> None:
-    result = _run_cli("--port", "0", "--database-url", "sqlite:////no/such/dir/x.db")
+    result = run_cli("--port", "0", "--database-url", "sqlite:////no/such/dir/x.db")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().count("\n") == 0
@@ -100,25 +88,7 @@ def test_cli_unusable_database_gives_one_line_and_exit_1() -> None:
 
 def test_cli_serves_until_terminated(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "campaign_sandbox",
-            "--port",
-            "0",
-            "--database-url",
-            f"sqlite:///{db}",
-            "--fault-control",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")},
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
+    with serving_cli("--port", "0", "--database-url", f"sqlite:///{db}", "--fault-control") as line:
         assert line.startswith("campaign sandbox on http://127.0.0.1:"), line
         url = line.split()[3]
 
@@ -130,7 +100,4 @@ def test_cli_serves_until_terminated(tmp_path: Path) -> None:
 
         response = wait_until(answer, 15, "the CLI sandbox to answer")
         assert response.status_code == 200
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
     assert db.is_file()

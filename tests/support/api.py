@@ -1,6 +1,7 @@
 """The one HTTP client of the tests: requests against a sandbox (or any target speaking the platform's API).
 
-Paths are relative to ``/api/v1`` unless they start with ``//`` (the host's root, e.g. ``//sandbox/faults``).
+Paths are relative to the API prefix (``campaign_common.api_path``) unless they start with ``//`` (the host's
+root, e.g. ``//sandbox/faults``).
 Redirects are never followed, so a 307 is visible to the test. The raw verbs return the response; the helpers
 assert the happy path on the way and return what it answered.
 """
@@ -13,7 +14,8 @@ from typing import Any
 
 import requests
 
-API = "/api/v1"
+from campaign_common.api_path import api_path
+
 SIGNUP_DOMAIN = "hellacooltestingdomain.pizza"  # the platform only lets whitelisted addresses sign up
 PASSWORD = "Passw0rd!x"
 APOLLO_URL = (
@@ -39,7 +41,7 @@ class Api:
     def url(self, path: str) -> str:
         if path.startswith("//"):
             return self.base_url + path[1:]
-        return f"{self.base_url}{API}{path}"
+        return self.base_url + api_path(path)
 
     def request(
         self, method: str, path: str, *, token: str | None = None, **kwargs: Any

@@ -1,8 +1,15 @@
 """The one way tests start sandboxes: ``Sandboxes`` starts each with the settings its suite needs (every suite
-keeps its own defaults) and stops every one of them at the end, also when the test fails."""
+keeps its own defaults) and stops every one of them at the end, also when the test fails. The command line
+(``python -m campaign_sandbox``) is run by ``run_cli`` and served by ``serving_cli``."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from types import TracebackType
 
 from campaign_sandbox.core.config import SandboxSettings
@@ -10,6 +17,7 @@ from campaign_sandbox.server import SandboxServer
 from support.api import Api
 
 START_TIMEOUT_S = 30.0
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 class Sandboxes:
@@ -47,3 +55,32 @@ class Sandboxes:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "campaign_sandbox", *args]
+
+
+def _cli_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(SRC)}
+
+
+def run_cli(*args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
+    """The sandbox's command line run to its end (bad arguments, unusable settings)."""
+    return subprocess.run(
+        _cli(*args), capture_output=True, text=True, timeout=timeout, env=_cli_env(), check=False
+    )
+
+
+@contextmanager
+def serving_cli(*args: str) -> Iterator[str]:
+    """The sandbox's command line serving: yields the line it announces itself with; terminated at the end."""
+    proc = subprocess.Popen(
+        _cli(*args), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=_cli_env()
+    )
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)

@@ -11,11 +11,10 @@ import requests
 from contract_shapes import assert_same_shape, load_sample, path_template, sample_index
 
 from campaign_sandbox.server import SandboxServer
-from support.api import API, APOLLO_URL, PASSWORD, Api, campaign_body, describe
+from support.api import APOLLO_URL, PASSWORD, Api, campaign_body, describe
 from support.sandboxes import Sandboxes
 
 __all__ = [
-    "API",
     "APOLLO_URL",
     "PASSWORD",
     "Api",
