@@ -1,11 +1,15 @@
-"""The suite's public surface: each public module of campaign_acceptance declares `__all__`, and it is the
-one recorded here. A change to a module's `__all__` fails this test until the snapshot is edited with it, so
-the surface never changes by accident (steps, tests and other tools import these names)."""
+"""The suite's public surface: each public module of campaign_acceptance and campaign_common declares
+`__all__`, and it is the one recorded here. A change to a module's `__all__` fails this test until the
+snapshot is edited with it, so the surface never changes by accident (steps, tests and tools import them)."""
 
 import importlib
 import pkgutil
+from types import ModuleType
+
+import pytest
 
 import campaign_acceptance
+import campaign_common
 
 SURFACE: dict[str, set[str]] = {
     "allure_results": {"CATEGORIES", "allure_directories", "environment", "finish_results"},
@@ -141,7 +145,6 @@ SURFACE: dict[str, set[str]] = {
         "RunSummary",
         "SCHEMA",
         "STATUS_FILE",
-        "redact_settings",
         "render_html",
         "report_context",
         "suite_version",
@@ -209,7 +212,6 @@ SURFACE: dict[str, set[str]] = {
         "Settings",
         "generate_run_id",
         "load_settings",
-        "redact_url",
         "reports_dir_from_behave",
         "setting_names",
         "settings_from_behave",
@@ -228,33 +230,45 @@ SURFACE: dict[str, set[str]] = {
     "target": {"HOLD_ENRICHMENT_MS", "HOLD_SERVICE", "SETTLE_QUIET_S", "Target"},
     "world": {"CampaignUnderTest", "ScenarioState", "Session", "TenantUser", "World", "world_of"},
 }
+# What the suite and the sandbox share: one way each to hide secrets, wait, and spell the API prefix.
+COMMON_SURFACE: dict[str, set[str]] = {
+    "api_path": {"API_PREFIX", "api_path", "api_url", "strip_api_prefix"},
+    "redaction": {"HIDDEN", "redact", "redact_mapping", "redact_url"},
+    "waiting": {"BACKOFF_FACTOR", "Backoff", "Clock", "Deadline", "RealClock", "wait_until"},
+}
+each_package = pytest.mark.parametrize(
+    ("package", "surface"),
+    [
+        pytest.param(campaign_acceptance, SURFACE, id="campaign_acceptance"),
+        pytest.param(campaign_common, COMMON_SURFACE, id="campaign_common"),
+    ],
+)
 
 
-def public_modules() -> list[str]:
-    return sorted(
-        m.name for m in pkgutil.iter_modules(campaign_acceptance.__path__) if not m.name.startswith("_")
-    )
+def public_modules(package: ModuleType) -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_"))
 
 
-def test_every_public_module_is_in_the_snapshot() -> None:
-    assert public_modules() == sorted(SURFACE)
+@each_package
+def test_every_public_module_is_in_the_snapshot(package: ModuleType, surface: dict[str, set[str]]) -> None:
+    assert public_modules(package) == sorted(surface)
 
 
-def test_each_module_exports_exactly_its_snapshot() -> None:
+@each_package
+def test_each_module_exports_exactly_its_snapshot(package: ModuleType, surface: dict[str, set[str]]) -> None:
     changed = {}
-    for name in public_modules():
-        exported = set(importlib.import_module(f"campaign_acceptance.{name}").__all__)
-        if exported != SURFACE.get(name):
-            planned = SURFACE.get(name, set())
+    for name in public_modules(package):
+        exported = set(importlib.import_module(f"{package.__name__}.{name}").__all__)
+        if exported != surface.get(name):
+            planned = surface.get(name, set())
             changed[name] = {"added": sorted(exported - planned), "removed": sorted(planned - exported)}
-    assert not changed, f"public surface changed (edit SURFACE in this test if it was planned): {changed}"
+    assert not changed, f"public surface changed (edit the snapshot here if it was planned): {changed}"
 
 
-def test_every_exported_name_exists() -> None:
-    missing = [
-        f"{name}.{attribute}"
-        for name in public_modules()
-        for attribute in importlib.import_module(f"campaign_acceptance.{name}").__all__
-        if not hasattr(importlib.import_module(f"campaign_acceptance.{name}"), attribute)
-    ]
+@each_package
+def test_every_exported_name_exists(package: ModuleType, surface: dict[str, set[str]]) -> None:
+    missing = []
+    for name in public_modules(package):
+        module = importlib.import_module(f"{package.__name__}.{name}")
+        missing += [f"{name}.{attribute}" for attribute in module.__all__ if not hasattr(module, attribute)]
     assert not missing

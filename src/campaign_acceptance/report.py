@@ -65,15 +65,11 @@ from campaign_acceptance.picture import MARKER_WORDS, build_picture
 from campaign_acceptance.sharding import OTHER_SHARD_PREFIX, ShardReport
 from campaign_common.redaction import redact_mapping
 
-# The report's name for the one secret-hider (campaign_common.redaction), kept for its importers.
-redact_settings = redact_mapping
-
 __all__ = [
     "NOT_SELECTED",
     "SCHEMA",
     "STATUS_FILE",
     "RunSummary",
-    "redact_settings",
     "render_html",
     "report_context",
     "suite_version",

@@ -42,7 +42,6 @@ __all__ = [
     "Settings",
     "generate_run_id",
     "load_settings",
-    "redact_url",
     "reports_dir_from_behave",
     "setting_names",
     "settings_from_behave",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["API_PREFIX", "api_path", "api_url", "strip_api_prefix"]
+
 API_PREFIX = "/api/v1"
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+__all__ = ["HIDDEN", "redact", "redact_mapping", "redact_url"]
+
 HIDDEN = "***"
 
 _URL_PASSWORD = re.compile(r"(?P<head>://[^:/@?#\s]*):(?P<password>[^@/?#\s]*)@")
