@@ -14,6 +14,14 @@ from campaign_sandbox.breaker import (
     reason_for,
 )
 
+CLOSED_STATUS = {
+    "circuit_state": "closed",
+    "queue_paused": False,
+    "pause_info": None,
+    "failure_count": 0,
+    "failure_threshold": 5,
+}
+
 
 class FakeClock:
     def __init__(self) -> None:
@@ -54,13 +62,7 @@ def trip(breaker: CircuitBreaker, n: int = 5) -> None:
 def test_fresh_breaker_is_closed_and_allows(breaker: CircuitBreaker) -> None:
     assert breaker.state is CircuitState.CLOSED
     assert breaker.allow() == (True, "Circuit breaker CLOSED for ThirdPartyService.OPENAI - normal operation")
-    assert breaker.status() == {
-        "circuit_state": "closed",
-        "queue_paused": False,
-        "pause_info": None,
-        "failure_count": 0,
-        "failure_threshold": 5,
-    }
+    assert breaker.status() == CLOSED_STATUS
 
 
 def test_closed_to_open_after_threshold_failures(breaker: CircuitBreaker, events: list[Transition]) -> None:
@@ -142,13 +144,7 @@ def test_half_open_to_closed_after_enough_successes(
     breaker.record_success()
     assert breaker.state is CircuitState.CLOSED
     assert events[-1] == Transition(Service.OPENAI, CircuitState.HALF_OPEN, CircuitState.CLOSED)
-    assert breaker.status() == {
-        "circuit_state": "closed",
-        "queue_paused": False,
-        "pause_info": None,
-        "failure_count": 0,
-        "failure_threshold": 5,
-    }
+    assert breaker.status() == CLOSED_STATUS
 
 
 def test_half_open_to_open_on_a_single_failure(

@@ -27,6 +27,14 @@ OPEN_REASON = "Circuit breaker OPEN for ThirdPartyService.{} - service unavailab
 # The sandboxes of these tests sign tokens with this key, so tests can forge expired or foreign tokens.
 SECRET_KEY = "contract-tests-secret-key-0123456789abcdef"
 VALIDATION_KEYS = frozenset({"type", "loc", "msg", "input", "ctx", "url"})
+MISSING = "00000000-0000-0000-0000-000000000000"  # an id no row has
+CLOSED = {  # a breaker's status when nothing failed
+    "circuit_state": "closed",
+    "queue_paused": False,
+    "pause_info": None,
+    "failure_count": 0,
+    "failure_threshold": 5,
+}
 
 
 def check_sample(resp: requests.Response, name: str, **options: Any) -> Any:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from contract_support import Api, assert_no_server_error, assert_validation_error, describe
-
-MISSING = "00000000-0000-0000-0000-000000000000"
+from contract_support import MISSING, Api, assert_no_server_error, assert_validation_error, describe
 
 # (method, path) of every route that takes a JSON body; "{org}" / "{campaign}" / "{lead}" are filled in.
 BODY_ROUTES = [

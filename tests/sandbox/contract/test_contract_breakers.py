@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from contract_shapes import DEFAULT_NULLABLE, SERVICES, assert_same_shape, load_sample, timestamp_style
 from contract_support import (
+    CLOSED,
     OPEN_REASON,
     Api,
     assert_detail,
@@ -26,13 +27,6 @@ from contract_support import (
 from polling import wait_until
 from support.sandboxes import Sandboxes
 
-CLOSED = {
-    "circuit_state": "closed",
-    "queue_paused": False,
-    "pause_info": None,
-    "failure_count": 0,
-    "failure_threshold": 5,
-}
 STRICT_PAUSE_INFO = DEFAULT_NULLABLE - {"pause_info"}
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from contract_shapes import assert_same_shape, load_sample
 from contract_support import (
+    MISSING,
     Api,
     assert_detail,
     assert_validation_error,
@@ -17,7 +18,6 @@ from contract_support import (
     describe,
 )
 
-MISSING = "00000000-0000-0000-0000-000000000000"
 CREATED_MESSAGE = "Campaign created successfully. All services are available."
 TRANSITIONS = {
     "CREATED": ["RUNNING", "FAILED"],

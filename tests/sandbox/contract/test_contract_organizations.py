@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from contract_shapes import assert_same_shape, load_sample
 from contract_support import (
+    MISSING,
     Api,
     assert_detail,
     assert_validation_error,
@@ -15,8 +16,6 @@ from contract_support import (
     check_sample,
     describe,
 )
-
-MISSING = "00000000-0000-0000-0000-000000000000"
 
 
 def unique(prefix: str = "Org") -> str:

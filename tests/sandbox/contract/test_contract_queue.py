@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from contract_shapes import SERVICES, assert_same_shape, load_sample, timestamp_style
 from contract_support import (
+    CLOSED,
     VALID_SERVICES_TEXT,
     Api,
     assert_detail,
@@ -18,14 +19,6 @@ from contract_support import (
     check_sample,
     describe,
 )
-
-CLOSED = {
-    "circuit_state": "closed",
-    "queue_paused": False,
-    "pause_info": None,
-    "failure_count": 0,
-    "failure_threshold": 5,
-}
 
 
 def invalid(raw: str) -> str:
