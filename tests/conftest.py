@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pgserver import PgServer, PgUnavailable
+from support.pgserver import PgServer, PgUnavailable
 from support.sandboxes import Sandboxes
 
 

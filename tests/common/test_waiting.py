@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from campaign_common.waiting import Backoff, Deadline, wait_until
-from clocks import FakeClock
+from support.clocks import FakeClock
 
 
 def test_returns_the_first_truthy_value_without_sleeping_when_it_already_holds() -> None:

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 from sandbox_dbcheck import enrichment_facts
 
-from polling import wait_until
 from support.api import Api
+from support.polling import wait_until
 
 OPENAI_TRIP = "Campaign paused: Service openai unavailable: Circuit breaker opened for openai: "
 

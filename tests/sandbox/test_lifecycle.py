@@ -7,7 +7,7 @@ from typing import Any
 
 from sandbox_dbcheck import enrichment_facts
 
-from polling import wait_until
+from support.polling import wait_until
 
 
 def test_ten_campaigns_of_twenty_leads_complete_with_every_lead_enriched_once(

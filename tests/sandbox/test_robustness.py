@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import bindparam, create_engine, text
 from sqlalchemy.orm import Session
 
-from polling import wait_until
 from support.api import Api
+from support.polling import wait_until
 
 
 def test_deleting_a_running_campaign_does_not_break_the_workers(

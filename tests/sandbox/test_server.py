@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, inspect
 from campaign_common.api_path import api_url
 from campaign_sandbox.core.config import SandboxSettings
 from campaign_sandbox.server import SandboxServer, SandboxStartError
-from polling import wait_until
+from support.polling import wait_until
 from support.sandboxes import run_cli, serving_cli
 
 

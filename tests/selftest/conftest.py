@@ -26,8 +26,8 @@ from selftest_support import (
 
 from campaign_sandbox.core.config import SandboxSettings
 from campaign_sandbox.server import SandboxServer
-from polling import wait_until
 from support.api import Api
+from support.polling import wait_until
 from support.sandboxes import Sandboxes
 
 # A manual pause must not flip to half-open while a test runs; everything else as the suite's default.

@@ -39,7 +39,7 @@ from selftest_support import (
 )
 
 from campaign_sandbox.server import SandboxServer
-from polling import wait_until
+from support.polling import wait_until
 
 pytestmark = pytest.mark.selftest
 

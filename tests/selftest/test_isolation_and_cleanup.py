@@ -25,8 +25,8 @@ from selftest_support import (
 
 from campaign_sandbox import domain as sandbox_domain
 from campaign_sandbox.server import SandboxServer
-from polling import wait_until
 from support.api import SELFTEST_CAMPAIGN
+from support.polling import wait_until
 
 pytestmark = pytest.mark.selftest
 

@@ -9,7 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from selftest_support import assert_no_secrets, assert_no_traceback, closed_port, run_behave
 
-from receiver import Receiver
+from support.receiver import Receiver
 
 pytestmark = pytest.mark.selftest
 

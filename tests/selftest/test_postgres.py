@@ -18,8 +18,8 @@ from selftest_support import (
     table_counts,
 )
 
-from polling import wait_until
 from support.api import SELFTEST_CAMPAIGN
+from support.polling import wait_until
 
 pytestmark = [pytest.mark.selftest, pytest.mark.postgres]
 

@@ -18,7 +18,7 @@ from campaign_acceptance.model import BreakerState
 from campaign_acceptance.outcome import ScenarioOutcome, Verdict
 from campaign_acceptance.report import RunSummary
 from campaign_acceptance.settings import Settings
-from receiver import Receiver
+from support.receiver import Receiver
 
 CLOSED = {
     s: BreakerState(s, "closed") for s in ("perplexity", "openai", "apollo", "instantly", "millionverifier")

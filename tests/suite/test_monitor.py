@@ -22,7 +22,7 @@ from campaign_acceptance.monitor import (
     summarize_job_errors,
 )
 from campaign_acceptance.progress import ConsoleProgress, render_line
-from clocks import FakeClock
+from support.clocks import FakeClock
 
 
 class Script:

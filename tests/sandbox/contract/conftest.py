@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from polling import wait_until
+from support.polling import wait_until
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

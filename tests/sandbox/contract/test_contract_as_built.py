@@ -16,7 +16,7 @@ import pytest
 from contract_support import OPEN_REASON, Api, describe, start_sandbox
 from sqlalchemy import bindparam, create_engine, text
 
-from polling import wait_until
+from support.polling import wait_until
 from support.sandboxes import Sandboxes
 
 OPENAI_GATE = "Job paused: Required service openai unavailable: " + OPEN_REASON.format("OPENAI")

@@ -24,7 +24,7 @@ from contract_support import (
     start_sandbox,
 )
 
-from polling import wait_until
+from support.polling import wait_until
 from support.sandboxes import Sandboxes
 
 STRICT_PAUSE_INFO = DEFAULT_NULLABLE - {"pause_info"}

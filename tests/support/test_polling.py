@@ -1,10 +1,10 @@
-"""The tests' poll (tests/polling.py) on top of the one wait: its failure says what it waited for."""
+"""The tests' poll (tests/support/polling.py) on top of the one wait: its failure says what it waited for."""
 
 from __future__ import annotations
 
 import pytest
 
-from polling import wait_until
+from support.polling import wait_until
 
 
 def test_the_tests_poll_names_what_did_not_happen_and_the_last_value() -> None:
