@@ -264,8 +264,10 @@ class ApiDbSource:
 
     def observe(self, campaign_ids: list[str]) -> Observation:
         before = self._requests_so_far()
-        breakers = self.client.breakers()
+        # Campaigns before breakers: the platform opens a breaker, then pauses the campaigns, so a pause seen
+        # here always comes with its breaker (read the other way, a trip between the reads hid the service).
         listed = self.client.list_campaigns(self.organization_id)
+        breakers = self.client.breakers()
         wanted = set(campaign_ids)
         campaigns = {
             snap.id: snap for snap in (snapshot_from_api(item) for item in listed) if snap.id in wanted

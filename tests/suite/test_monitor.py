@@ -284,6 +284,37 @@ def test_api_db_source_without_probe_skips_job_reads_once_a_pause_is_visible() -
     assert [c.id for c in observation.paused_campaigns()] == ["c1"]
 
 
+def test_a_trip_between_the_reads_of_one_cycle_never_shows_a_pause_without_its_breaker() -> None:
+    # The platform opens the breaker, then pauses the campaigns. With the breakers read first, a trip between
+    # the two reads of a cycle showed PAUSED campaigns beside closed breakers: a report without its service.
+    class TrippingClient(FakeClient):
+        tripped = False
+
+        def _trip_after_the_first_read(self) -> None:
+            if len(self.calls) == 1:
+                self.tripped = True
+                for item in self.items:
+                    item["status"] = "PAUSED"
+
+        def breakers(self) -> dict[str, BreakerState]:
+            self.calls.append("breakers")
+            state = breakers(openai="open") if self.tripped else breakers()
+            self._trip_after_the_first_read()
+            return state
+
+        def list_campaigns(self, organization_id: str) -> list[dict[str, Any]]:
+            listed = [dict(item) for item in super().list_campaigns(organization_id)]
+            self._trip_after_the_first_read()
+            return listed
+
+    source = ApiDbSource(TrippingClient(2), FakeProbe(), "org")
+    first, second = source.observe(["c0", "c1"]), source.observe(["c0", "c1"])
+    for observation in (first, second):
+        if observation.paused_campaigns():
+            assert [b.service for b in observation.breakers.values() if not b.closed] == ["openai"]
+    assert [c.id for c in second.paused_campaigns()] == ["c0", "c1"]
+
+
 def test_progress_from_jobs_before_the_fetch() -> None:
     assert progress_from_jobs("x", []).fetch_status is None
 
