@@ -155,29 +155,28 @@ def _badged(markers: list[Marker]) -> tuple[Marker, ...]:
     return tuple(out)
 
 
-def build_picture(chart: Mapping[str, Any] | None, run_id: str | None = None) -> Picture | None:
-    """The picture's geometry, or None when the scenario never observed a campaign."""
-    if not chart or not chart.get("samples"):
-        return None
-    samples = list(chart["samples"])
-    markers_in = [m for m in chart.get("markers", []) if m[1] in MARKER_WORDS]
-    campaigns = [c for c in chart.get("campaigns", []) if any(c["id"] in s[1] for s in samples)]
-    if not campaigns:
-        return None
-    end = max([float(s[0]) for s in samples] + [float(m[0]) for m in markers_in] + [0.1])
-    y_max = max([int(v[1]) for s in samples for v in s[1].values()] + [1])
+@dataclass(frozen=True)
+class _Scale:
+    """Seconds and lead counts to plot coordinates."""
 
-    def x_of(at: float) -> float:
-        return round(LEFT + (RIGHT - LEFT) * max(0.0, float(at)) / end, 1)
+    end_s: float
+    y_max: int
 
-    def y_of(value: float) -> float:
-        return round(BOTTOM - (BOTTOM - TOP) * float(value) / y_max, 1)
+    def x(self, at: float) -> float:
+        return round(LEFT + (RIGHT - LEFT) * max(0.0, float(at)) / self.end_s, 1)
 
+    def y(self, value: float) -> float:
+        return round(BOTTOM - (BOTTOM - TOP) * float(value) / self.y_max, 1)
+
+
+def _series(
+    samples: Sequence[Any], campaigns: Sequence[Mapping[str, Any]], scale: _Scale, run_id: str | None
+) -> tuple[Series, ...]:
     thinned = _thin(samples)
     series = []
     for index, campaign in enumerate(campaigns):
         cid = campaign["id"]
-        points = [(x_of(s[0]), y_of(s[1][cid][0])) for s in thinned if cid in s[1]]
+        points = [(scale.x(s[0]), scale.y(s[1][cid][0])) for s in thinned if cid in s[1]]
         last = next(s[1][cid] for s in reversed(samples) if cid in s[1])
         series.append(
             Series(
@@ -189,60 +188,96 @@ def build_picture(chart: Mapping[str, Any] | None, run_id: str | None = None) ->
                 expected=int(last[1]),
             )
         )
+    return tuple(series)
 
-    # Breaker bands: one row per service that ever left closed, in order of first appearance.
+
+def _segments(samples: Sequence[Any], service: str, scale: _Scale) -> tuple[BandSegment, ...]:
+    """The stretches one breaker spent in each state other than closed; adjacent cycles in one state merge."""
+    segments: list[BandSegment] = []
+    for i, sample in enumerate(samples):
+        state = sample[2].get(service)
+        if state is None:
+            continue
+        start = float(sample[0])
+        stop = float(samples[i + 1][0]) if i + 1 < len(samples) else scale.end_s
+        if segments and segments[-1].state == state and abs(segments[-1].end_s - start) < 1e-9:
+            start = segments.pop().start_s
+        x, width = scale.x(start), scale.x(stop) - scale.x(start)
+        if width < MIN_SEGMENT:
+            x, width = min(x, RIGHT - MIN_SEGMENT), MIN_SEGMENT
+        segments.append(BandSegment(x, width, state, start, stop))
+    return tuple(segments)
+
+
+def _bands(samples: Sequence[Any], scale: _Scale) -> tuple[tuple[Band, ...], float]:
+    """One band per service that ever left closed, in order of first appearance; and where the bands end."""
     services = list(dict.fromkeys(svc for s in samples for svc in s[2]))
-    bands = []
-    breaker_text = []
     y = BOTTOM + AXIS_SPACE
-    for service in services:
-        segments: list[BandSegment] = []
-        for i, sample in enumerate(samples):
-            state = sample[2].get(service)
-            if state is None:
-                continue
-            start = float(sample[0])
-            stop = float(samples[i + 1][0]) if i + 1 < len(samples) else end
-            if segments and segments[-1].state == state and abs(segments[-1].end_s - start) < 1e-9:
-                prev = segments.pop()
-                start = prev.start_s
-            x, width = x_of(start), x_of(stop) - x_of(start)
-            if width < MIN_SEGMENT:
-                x, width = min(x, RIGHT - MIN_SEGMENT), MIN_SEGMENT
-            segments.append(BandSegment(x, width, state, start, stop))
-        bands.append(Band(label=service, y=y, segments=tuple(segments)))
-        breaker_text += [
-            f"{service} breaker {STATE_WORDS.get(seg.state, seg.state)} from {_seconds(seg.start_s)} "
-            f"to {_seconds(seg.end_s)}"
-            for seg in segments
-        ]
+    bands = []
+    for service in services or [None]:
+        segments = _segments(samples, service, scale) if service is not None else ()
+        bands.append(Band(label=service or "all breakers closed", y=y, segments=segments))
         y += BAND_HEIGHT + BAND_GAP
-    if not bands:
-        bands.append(Band(label="all breakers closed", y=y, segments=()))
-        y += BAND_HEIGHT + BAND_GAP
-    band_bottom = y - BAND_GAP
+    return tuple(bands), y - BAND_GAP
 
-    markers = _badged(
-        [
-            Marker(number=i + 1, kind=str(kind), label=str(label), at_s=float(at), x=x_of(at), badge=None)
-            for i, (at, kind, label) in enumerate(sorted(markers_in, key=lambda m: float(m[0])))
-        ]
-    )
-    step = _nice_step(end, 6)
+
+def _breaker_text(bands: Sequence[Band]) -> list[str]:
+    return [
+        f"{band.label} breaker {STATE_WORDS.get(seg.state, seg.state)} from {_seconds(seg.start_s)} "
+        f"to {_seconds(seg.end_s)}"
+        for band in bands
+        for seg in band.segments
+    ]
+
+
+def _ticks(scale: _Scale) -> tuple[tuple[tuple[float, str], ...], tuple[tuple[float, str], ...]]:
+    step = _nice_step(scale.end_s, 6)
     x_ticks = tuple(
-        (x_of(i * step), f"{i * step:g}") for i in range(int(end // step) + 1) if i * step <= end + 1e-9
+        (scale.x(i * step), f"{i * step:g}")
+        for i in range(int(scale.end_s // step) + 1)
+        if i * step <= scale.end_s + 1e-9
     )
-    y_step = max(1, int(_nice_step(y_max, 4)))
-    y_ticks = tuple((y_of(v), str(v)) for v in range(0, y_max + 1, y_step))
+    y_step = max(1, int(_nice_step(scale.y_max, 4)))
+    return x_ticks, tuple((scale.y(v), str(v)) for v in range(0, scale.y_max + 1, y_step))
 
+
+def _description(
+    series: Sequence[Series], breaker_text: Sequence[str], markers: Sequence[Marker], end_s: float
+) -> str:
+    """The picture's text alternative: what each campaign reached, the breakers' stretches, the moments."""
     reached = "; ".join(f"{s.label} reached {s.enriched} of {s.expected}" for s in series)
     moments = "; ".join(f"{MARKER_WORDS[m.kind]} ({m.label}) at {_seconds(m.at_s)}" for m in markers)
-    description = (
+    return (
         f"Enriched leads of {len(series)} campaign{'s' if len(series) != 1 else ''} over "
-        f"{_seconds(end)}: {reached}. "
+        f"{_seconds(end_s)}: {reached}. "
         + ("; ".join(breaker_text) + ". " if breaker_text else "Every breaker stayed closed. ")
         + (f"Marked moments: {moments}." if moments else "")
     ).strip()
+
+
+def build_picture(chart: Mapping[str, Any] | None, run_id: str | None = None) -> Picture | None:
+    """The picture's geometry, or None when the scenario never observed a campaign."""
+    if not chart or not chart.get("samples"):
+        return None
+    samples = list(chart["samples"])
+    markers_in = [m for m in chart.get("markers", []) if m[1] in MARKER_WORDS]
+    campaigns = [c for c in chart.get("campaigns", []) if any(c["id"] in s[1] for s in samples)]
+    if not campaigns:
+        return None
+    scale = _Scale(
+        end_s=max([float(s[0]) for s in samples] + [float(m[0]) for m in markers_in] + [0.1]),
+        y_max=max([int(v[1]) for s in samples for v in s[1].values()] + [1]),
+    )
+    series = _series(samples, campaigns, scale, run_id)
+    bands, band_bottom = _bands(samples, scale)
+    breaker_text = _breaker_text(bands)
+    markers = _badged(
+        [
+            Marker(number=i + 1, kind=str(kind), label=str(label), at_s=float(at), x=scale.x(at), badge=None)
+            for i, (at, kind, label) in enumerate(sorted(markers_in, key=lambda m: float(m[0])))
+        ]
+    )
+    x_ticks, y_ticks = _ticks(scale)
     return Picture(
         width=WIDTH,
         height=int(band_bottom + AXIS_SPACE + 6),
@@ -251,13 +286,13 @@ def build_picture(chart: Mapping[str, Any] | None, run_id: str | None = None) ->
         top=TOP,
         bottom=BOTTOM,
         band_bottom=band_bottom,
-        y_max=y_max,
-        duration_s=end,
-        series=tuple(series),
-        bands=tuple(bands),
+        y_max=scale.y_max,
+        duration_s=scale.end_s,
+        series=series,
+        bands=bands,
         markers=markers,
         x_ticks=x_ticks,
         y_ticks=y_ticks,
-        description=description,
+        description=_description(series, breaker_text, markers, scale.end_s),
         breaker_text=breaker_text,
     )
