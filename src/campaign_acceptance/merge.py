@@ -84,21 +84,7 @@ def merge_summary(inputs: Sequence[ShardInput]) -> RunSummary:
         names = ", ".join(f"{i}/{total}" for i in missing)
         why_not_tested.append(f"shard {names} reported nothing: its scenarios were not run")
 
-    owner = {key: shard for report, shard in pairs for key in report.owned}
-    selected = set(reports[0].selected)
-    outcomes: list[ScenarioOutcome] = []
-    for item in sharded[0].status["scenarios"]:
-        key = str(item["key"])
-        if key in owner:
-            mine = next(s for s in owner[key].status["scenarios"] if s["key"] == key)
-            outcomes.append(ScenarioOutcome.from_dict(mine))
-        elif key in selected:
-            lost = ScenarioOutcome.from_dict(item)
-            why = "not run: its shard reported nothing"
-            outcomes.append(ScenarioOutcome(lost.key, lost.feature, lost.name, UNTESTED, why))
-        else:
-            outcomes.append(ScenarioOutcome.from_dict(item))  # not selected: the same in every shard
-
+    outcomes = _outcomes(pairs)
     runs = [i.status.get("run") or {} for i in sharded]
     interrupted = any(bool(r.get("interrupted")) for r in runs)
     run_errors = sum(int(r.get("run_errors") or 0) for r in runs)
@@ -136,19 +122,40 @@ def merge_summary(inputs: Sequence[ShardInput]) -> RunSummary:
         interrupted=interrupted,
         cannot_test=cannot_test,
         run_errors=run_errors,
-        shards=[
-            {
-                "index": i.report.shard.index if i.report else None,
-                "run_id": (i.status.get("settings") or {}).get("run_id"),
-                "verdict": i.status.get("verdict"),
-                "exit_code": i.status.get("exit_code"),
-                "duration_s": i.status.get("duration_s"),
-                "scenarios": len(i.report.owned) if i.report else 0,
-                "reports_dir": str(i.directory),
-            }
-            for i in sharded
-        ],
+        shards=[_shard_row(i) for i in sharded],
     )
+
+
+def _outcomes(pairs: Sequence[tuple[ShardReport, ShardInput]]) -> list[ScenarioOutcome]:
+    """Each scenario's outcome from the shard that owned it (untested when that shard reported nothing)."""
+    owner = {key: shard for report, shard in pairs for key in report.owned}
+    selected = set(pairs[0][0].selected)
+    outcomes: list[ScenarioOutcome] = []
+    for item in pairs[0][1].status["scenarios"]:
+        key = str(item["key"])
+        if key in owner:
+            mine = next(s for s in owner[key].status["scenarios"] if s["key"] == key)
+            outcomes.append(ScenarioOutcome.from_dict(mine))
+        elif key in selected:
+            lost = ScenarioOutcome.from_dict(item)
+            why = "not run: its shard reported nothing"
+            outcomes.append(ScenarioOutcome(lost.key, lost.feature, lost.name, UNTESTED, why))
+        else:
+            outcomes.append(ScenarioOutcome.from_dict(item))  # not selected: the same in every shard
+    return outcomes
+
+
+def _shard_row(shard: ShardInput) -> dict[str, Any]:
+    """One shard's line in the merged status file."""
+    return {
+        "index": shard.report.shard.index if shard.report else None,
+        "run_id": (shard.status.get("settings") or {}).get("run_id"),
+        "verdict": shard.status.get("verdict"),
+        "exit_code": shard.status.get("exit_code"),
+        "duration_s": shard.status.get("duration_s"),
+        "scenarios": len(shard.report.owned) if shard.report else 0,
+        "reports_dir": str(shard.directory),
+    }
 
 
 def _breakers(status: dict[str, Any], when: str) -> list[BreakerState]:
