@@ -13,6 +13,7 @@ from campaign_sandbox.breaker import (
     Transition,
     reason_for,
 )
+from support.clocks import FakeClock
 
 CLOSED_STATUS = {
     "circuit_state": "closed",
@@ -21,17 +22,6 @@ CLOSED_STATUS = {
     "failure_count": 0,
     "failure_threshold": 5,
 }
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 CONFIG = BreakerConfig(failure_threshold=5, failure_window_s=300, recovery_timeout_s=60, success_threshold=3)
@@ -50,7 +40,7 @@ def events() -> list[Transition]:
 @pytest.fixture
 def breaker(clock: FakeClock, events: list[Transition]) -> CircuitBreaker:
     return CircuitBreaker(
-        Service.OPENAI, CONFIG, clock, events.append, wall_clock=lambda: "2026-01-01T00:00:00"
+        Service.OPENAI, CONFIG, clock.now, events.append, wall_clock=lambda: "2026-01-01T00:00:00"
     )
 
 
@@ -98,7 +88,7 @@ def test_closed_to_open_after_threshold_failures(breaker: CircuitBreaker, events
 
 def test_failures_outside_the_window_do_not_count(breaker: CircuitBreaker, clock: FakeClock) -> None:
     trip(breaker, 4)
-    clock.advance(301)
+    clock.t += 301
     breaker.record_failure("late", "exception")
     assert breaker.state is CircuitState.CLOSED
     assert breaker.status()["failure_count"] == 1
@@ -122,9 +112,9 @@ def test_open_ignores_more_failures_and_successes(breaker: CircuitBreaker, event
 
 def test_open_to_half_open_after_recovery_on_read(breaker: CircuitBreaker, clock: FakeClock) -> None:
     trip(breaker)
-    clock.advance(59.9)
+    clock.t += 59.9
     assert breaker.state is CircuitState.OPEN
-    clock.advance(0.1)
+    clock.t += 0.1
     status = breaker.status()
     assert status["circuit_state"] == "half_open"
     # As on the platform, the pause info outlives the open state until the circuit closes.
@@ -137,7 +127,7 @@ def test_half_open_to_closed_after_enough_successes(
     breaker: CircuitBreaker, clock: FakeClock, events: list[Transition]
 ) -> None:
     trip(breaker)
-    clock.advance(60)
+    clock.t += 60
     breaker.record_success()
     breaker.record_success()
     assert breaker.state is CircuitState.HALF_OPEN
@@ -151,14 +141,14 @@ def test_half_open_to_open_on_a_single_failure(
     breaker: CircuitBreaker, clock: FakeClock, events: list[Transition]
 ) -> None:
     trip(breaker)
-    clock.advance(60)
+    clock.t += 60
     breaker.record_success()
     breaker.record_failure("still down", "exception")
     assert breaker.state is CircuitState.OPEN
     assert events[-1].old is CircuitState.HALF_OPEN
     assert events[-1].new is CircuitState.OPEN
     # The success count starts again after the next recovery.
-    clock.advance(60)
+    clock.t += 60
     breaker.record_success()
     breaker.record_success()
     assert breaker.state is CircuitState.HALF_OPEN
@@ -171,7 +161,7 @@ def test_manual_pause_opens_and_times_out_to_half_open(
     assert breaker.state is CircuitState.OPEN
     assert events[-1].metadata == {"manual_pause": True, "reason": "maintenance"}
     assert breaker.status()["failure_count"] == 0
-    clock.advance(60)
+    clock.t += 60
     assert breaker.state is CircuitState.HALF_OPEN
 
 
@@ -195,7 +185,7 @@ def test_silent_operations_do_not_notify(breaker: CircuitBreaker, events: list[T
 
 
 def test_registry_lists_the_services_in_the_platform_order(clock: FakeClock) -> None:
-    registry = BreakerRegistry(CONFIG, clock)
+    registry = BreakerRegistry(CONFIG, clock.now)
     assert list(registry.status()) == ["perplexity", "openai", "apollo", "instantly", "millionverifier"]
     registry[Service.APOLLO].force_open("x")
     assert registry.open_services() == [Service.APOLLO]

@@ -15,6 +15,7 @@ from campaign_sandbox.profile import (
     build_profile,
     parse_rate_limits,
 )
+from support.clocks import FakeClock
 from support.sandboxes import serving_cli
 
 
@@ -87,17 +88,9 @@ def test_rate_limits_are_refused_on_the_intended_profile() -> None:
     assert SandboxSettings(rate_limits="off").behaviour().rate_limits == {}
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_limiter_allows_max_then_rejects_with_the_platforms_text() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(Service.OPENAI, PUBLISHED_RATE_LIMITS[Service.OPENAI], clock)
+    limiter = RateLimiter(Service.OPENAI, PUBLISHED_RATE_LIMITS[Service.OPENAI], clock.now)
     assert all(limiter.acquire() for _ in range(15))
     assert limiter.acquire() is False
     assert limiter.rejection() == (
@@ -108,24 +101,24 @@ def test_limiter_allows_max_then_rejects_with_the_platforms_text() -> None:
 def test_limiter_rejections_refresh_the_lockout_until_a_quiet_period() -> None:
     # Quirk 28: INCR + EXPIRE on every attempt, so calls every 30 s stay locked out for ever.
     clock = FakeClock()
-    limiter = RateLimiter(Service.OPENAI, RateLimit(15, 60.0), clock)
+    limiter = RateLimiter(Service.OPENAI, RateLimit(15, 60.0), clock.now)
     for _ in range(15):
         assert limiter.acquire()
     for _ in range(5):
-        clock.now += 30.0
+        clock.t += 30.0
         assert limiter.acquire() is False
-    clock.now += 59.9
+    clock.t += 59.9
     assert limiter.acquire() is False  # still within 60 s of the last (rejected) attempt
-    clock.now += 60.0
+    clock.t += 60.0
     assert limiter.acquire() is True
     assert limiter.remaining() == 14
 
 
 def test_limiter_window_resets_after_a_quiet_period_under_the_limit() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(Service.PERPLEXITY, RateLimit(2, 1.0), clock)
+    limiter = RateLimiter(Service.PERPLEXITY, RateLimit(2, 1.0), clock.now)
     assert limiter.acquire() and limiter.acquire()
-    clock.now += 1.0
+    clock.t += 1.0
     assert limiter.acquire() and limiter.acquire()
     assert not limiter.acquire()
     expected = "Rate limit exceeded for Perplexity API. Remaining requests: 0. Try again in 1 seconds."
