@@ -6,7 +6,6 @@ that failed is a different thing and uses tenacity (see the database cleanup).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,21 +24,15 @@ class Clock(Protocol):
 
 
 class RealClock:
-    """Monotonic time; sleeping waits on an Event so `interrupt()` (or Ctrl-C) ends it early."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
+    """Monotonic time and a plain sleep; the runner's signal handler raises KeyboardInterrupt, which ends a
+    sleep at once, so a wait never outlasts Ctrl-C or SIGTERM."""
 
     def now(self) -> float:
         return time.monotonic()
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
-            self._event.wait(seconds)
-
-    def interrupt(self) -> None:
-        """Wake a sleeping wait (e.g. from a signal handler or another thread)."""
-        self._event.set()
+            time.sleep(seconds)
 
 
 @dataclass(frozen=True)

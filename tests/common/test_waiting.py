@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import signal
+import time
+from types import FrameType
+
 import pytest
 
-from campaign_common.waiting import Backoff, Deadline, wait_until
+from campaign_common.waiting import Backoff, Deadline, RealClock, wait_until
 from support.clocks import FakeClock
 
 
@@ -82,3 +86,26 @@ def test_a_caller_paces_the_looks_itself_and_the_deadline_still_cuts_the_last_pa
     with pytest.raises(TimeoutError):
         wait_until(lambda: None, Deadline.after(1.0, clock), TimeoutError, next_interval=lambda: next(paces))
     assert clock.slept == pytest.approx([0.3, 0.1, 0.6])
+
+
+def test_a_real_wait_ends_at_once_when_a_signal_handler_raises() -> None:
+    # What the runner's SIGINT/SIGTERM handler does: raise where the run is, so a wait never outlasts it.
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt("SIGALRM")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, 0.1)
+    began = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt, match="SIGALRM"):
+            wait_until(
+                lambda: None,
+                Deadline.after(30.0, RealClock()),
+                TimeoutError,
+                interval_s=30,
+                max_interval_s=30,
+            )
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - began < 10, "the sleep went on after the signal"
