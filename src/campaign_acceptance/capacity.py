@@ -20,7 +20,7 @@ import math
 import resource
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -205,12 +205,6 @@ def peak_rss_mb() -> float:
     """This process's peak resident set size in MB (ru_maxrss is KiB on Linux, bytes on macOS)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
-@dataclass
-class _Span:
-    start: datetime
-    completions: list[datetime] = field(default_factory=list)
 
 
 def capacity_figures(
