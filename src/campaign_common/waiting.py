@@ -1,7 +1,7 @@
 """The one way to wait: poll a condition until it holds or a deadline passes, never sleeping past it.
 
 The clock is injectable (``now``/``sleep``), so waits are tested without real time. Retrying an operation
-that failed is a different thing and uses tenacity (see the database cleanup).
+that failed is a different thing and uses tenacity (the database cleanup, the Monitor's poll reads).
 """
 
 from __future__ import annotations
