@@ -122,16 +122,8 @@ class CapacityFigures:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CapacityFigures:
-        timing = EnrichmentTiming(
-            key=str(data["key"]),
-            scenario=str(data["scenario"]),
-            campaigns=int(data["campaigns"]),
-            leads=int(data["leads"]),
-            fetch_phase_s=float(data["fetch_phase_s"]),
-            time_to_enrichment_s=float(data["time_to_enrichment_s"]),
-        )
         return cls(
-            timing=timing,
+            timing=EnrichmentTiming.from_dict(data),  # the figures' dict carries the timing's keys flat
             leads_per_campaign=int(data["leads_per_campaign"]),
             leads_enriched=int(data["leads_enriched"]),
             enrichment_span_s=float(data["enrichment_span_s"]),
