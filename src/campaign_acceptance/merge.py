@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 from campaign_acceptance.capacity import CapacityFigures, EnrichmentTiming
 from campaign_acceptance.model import BreakerState, CampaignSnapshot
-from campaign_acceptance.outcome import UNTESTED, ScenarioOutcome, Verdict, decide_verdict, verdict_reason
+from campaign_acceptance.outcome import UNTESTED, ScenarioOutcome, Verdict, judge_run
 from campaign_acceptance.report import STATUS_FILE, RunSummary, write_reports
 from campaign_acceptance.sharding import OTHER_SHARD_PREFIX, ShardReport, check_fit, key_order, missing_shards
 
@@ -93,8 +93,13 @@ def merge_summary(inputs: Sequence[ShardInput]) -> RunSummary:
         if run.get("cannot_test") and report.owned:
             why_not_tested.append(f"{shard.label()}: {run['cannot_test']}")
     cannot_test = "; ".join(why_not_tested) or None
-    verdict = decide_verdict(outcomes, cannot_test, interrupted=interrupted, run_errors=run_errors)
-    reason = verdict_reason(verdict, outcomes, cannot_test, interrupted=interrupted, run_errors=run_errors)
+    left_behind: dict[str, list[str]] = {}
+    for i in sharded:
+        for table, ids in (i.status.get("left_behind") or {}).items():
+            left_behind.setdefault(table, []).extend(str(x) for x in ids)
+    verdict, reason = judge_run(
+        outcomes, cannot_test, interrupted=interrupted, run_errors=run_errors, left_behind=left_behind
+    )
 
     starts = [t for i in sharded if (t := _epoch(i.status.get("started_at"))) is not None]
     ends = [t for i in sharded if (t := _epoch(i.status.get("finished_at"))) is not None]
@@ -122,6 +127,7 @@ def merge_summary(inputs: Sequence[ShardInput]) -> RunSummary:
         interrupted=interrupted,
         cannot_test=cannot_test,
         run_errors=run_errors,
+        left_behind=left_behind,
         shards=[_shard_row(i) for i in sharded],
     )
 

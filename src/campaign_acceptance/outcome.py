@@ -39,7 +39,9 @@ __all__ = [
     "aborted_services",
     "decide_verdict",
     "gate_decision",
+    "judge_run",
     "known_issues_text",
+    "left_behind_text",
     "one_line",
     "services_in",
     "verdict_reason",
@@ -243,6 +245,34 @@ def decide_verdict(
     if ABORTED in statuses:
         return Verdict.SERVICE_FAILURE
     return Verdict.PASSED
+
+
+def judge_run(
+    outcomes: Sequence[ScenarioOutcome],
+    cannot_test: str | None = None,
+    *,
+    interrupted: bool = False,
+    run_errors: int = 0,
+    left_behind: Mapping[str, Sequence[str]] | None = None,
+    stopped_by: str = "SIGINT",
+) -> tuple[Verdict, str]:
+    """The verdict and its reason: the one decision a run and a merge of shards both make.
+
+    Rows of the run that cleanup left on the target turn 0 and 2 into 1 (a shared stack was left dirty,
+    whatever the scenarios said), and the reason names them."""
+    verdict = decide_verdict(outcomes, cannot_test, interrupted=interrupted, run_errors=run_errors)
+    reason = verdict_reason(
+        verdict, outcomes, cannot_test, interrupted=interrupted, run_errors=run_errors, stopped_by=stopped_by
+    )
+    if left_behind and any(left_behind.values()):
+        if verdict in (Verdict.PASSED, Verdict.SERVICE_FAILURE):
+            verdict = Verdict.FAILED
+        reason = f"{reason}; cleanup left rows of this run: {left_behind_text(left_behind)}"
+    return verdict, reason
+
+
+def left_behind_text(left: Mapping[str, Sequence[str]]) -> str:
+    return "; ".join(f"{table} {', '.join(ids)}" for table, ids in left.items() if ids)
 
 
 def aborted_services(outcomes: Iterable[ScenarioOutcome]) -> list[str]:

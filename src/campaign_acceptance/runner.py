@@ -76,10 +76,9 @@ from campaign_acceptance.outcome import (
     StepOutcome,
     Verdict,
     abort_tags,
-    decide_verdict,
     gate_decision,
+    judge_run,
     one_line,
-    verdict_reason,
 )
 from campaign_acceptance.progress import say
 from campaign_acceptance.report import RunSummary, summary_campaigns, write_reports
@@ -95,7 +94,6 @@ __all__ = [
     "cannot_test",
     "describe_selection",
     "known_issue_lines",
-    "left_behind_text",
     "on_step_done",
     "outcome_of",
     "outcomes_from_features",
@@ -665,21 +663,15 @@ class VerdictRunner(Runner):  # type: ignore[misc]
         # behave's own verdict catches what no scenario shows (before_feature/after_all hook errors...).
         unexplained = behave_failed and not any(o.status in (FAILED, KNOWN_ISSUE) for o in outcomes)
         run_errors = 1 if unexplained and not interrupted and not cannot_test else 0
-        verdict = decide_verdict(outcomes, cannot_test, interrupted=interrupted, run_errors=run_errors)
         stopped_by = self.stopped_by or "SIGINT"
-        reason = verdict_reason(
-            verdict,
+        verdict, reason = judge_run(
             outcomes,
             cannot_test,
             interrupted=interrupted,
             run_errors=run_errors,
+            left_behind=record.left_behind,
             stopped_by=stopped_by,
         )
-        if record.left_behind:
-            # Rows left on a shared stack are a failure of the run, whatever the scenarios said.
-            if verdict in (Verdict.PASSED, Verdict.SERVICE_FAILURE):
-                verdict = Verdict.FAILED
-            reason = f"{reason}; cleanup left rows of this run: {left_behind_text(record.left_behind)}"
         exit_code = STOP_EXIT_CODES.get(stopped_by, 130) if verdict is Verdict.INTERRUPTED else int(verdict)
         summary = RunSummary(
             verdict=verdict,
@@ -757,10 +749,6 @@ def describe_selection(config: Any) -> str:
     for name in getattr(config, "name", None) or ():
         parts.append(f"--name={name}")
     return " ".join(parts)
-
-
-def left_behind_text(left: dict[str, list[str]]) -> str:
-    return "; ".join(f"{table} {', '.join(ids)}" for table, ids in left.items() if ids)
 
 
 def known_issue_lines(outcomes: list[Any]) -> list[str]:

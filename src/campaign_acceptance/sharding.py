@@ -11,7 +11,7 @@ coordination between the shards' processes):
 Each shard's status.json says which shard it was, every key the selection held and the keys it owned;
 `merge_statuses` checks that the shards fit together (same N, every index once, the same selection, each
 scenario owned by exactly one shard), takes each scenario's outcome from its owner and decides the verdict
-with the very function a single run uses (outcome.decide_verdict), so the precedence rules are the same.
+with the very function a single run uses (outcome.judge_run), so the precedence rules are the same.
 """
 
 from __future__ import annotations

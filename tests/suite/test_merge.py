@@ -195,3 +195,14 @@ def test_junit_takes_each_testcase_from_the_shard_that_ran_it(tmp_path: Path) ->
         "0",
         "4.500000",
     )
+
+
+def test_a_shard_that_left_rows_behind_fails_the_merged_run_naming_them(tmp_path: Path) -> None:
+    # The same rule as one run: rows of the run left on the target fail it, whatever its scenarios said.
+    ok = dict.fromkeys(KEYS, "passed")
+    left = {"campaigns": ["c-17"], "leads": ["l-1", "l-2"]}
+    one = shard_status(tmp_path, 1, KEYS[:2], ok, left_behind=left)
+    summary = merged(tmp_path, one, shard_status(tmp_path, 2, KEYS[2:], ok))
+    assert summary.verdict is Verdict.FAILED
+    assert summary.left_behind == {"campaigns": ["c-17"], "leads": ["l-1", "l-2"]}
+    assert "cleanup left rows of this run: campaigns c-17; leads l-1, l-2" in summary.reason

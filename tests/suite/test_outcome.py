@@ -22,6 +22,7 @@ from campaign_acceptance.outcome import (
     abort_tags,
     decide_verdict,
     gate_decision,
+    judge_run,
     verdict_reason,
 )
 from support.evidence import OPENAI_OPEN, REPORT
@@ -56,6 +57,26 @@ def test_an_interrupt_is_its_own_verdict_and_errors_outside_scenarios_are_failur
     assert decide_verdict([], "set-up interrupted", interrupted=True) is Verdict.INTERRUPTED
     assert decide_verdict([o(PASSED)], run_errors=1) is Verdict.FAILED
     assert [int(v) for v in Verdict] == [0, 1, 2, 3, 130]
+
+
+@pytest.mark.parametrize(
+    ("statuses", "interrupted", "expected"),
+    [
+        ([PASSED], False, Verdict.FAILED),
+        ([ABORTED], False, Verdict.FAILED),
+        ([FAILED], False, Verdict.FAILED),
+        ([PASSED], True, Verdict.INTERRUPTED),  # the interrupt stays the verdict; the rows are still named
+    ],
+)
+def test_rows_left_behind_fail_a_green_or_service_failure_run_and_are_named(
+    statuses: list[str], interrupted: bool, expected: Verdict
+) -> None:
+    left = {"campaigns": ["c-1"], "jobs": []}
+    verdict, reason = judge_run([o(s) for s in statuses], interrupted=interrupted, left_behind=left)
+    assert verdict is expected
+    assert reason.endswith("; cleanup left rows of this run: campaigns c-1")
+    nothing_left = judge_run([o(PASSED)], left_behind={"jobs": []})
+    assert nothing_left == (Verdict.PASSED, "The 1 executed scenario passed")
 
 
 def test_two_failed_scenarios_are_counted_once() -> None:
