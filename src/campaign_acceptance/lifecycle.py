@@ -331,7 +331,7 @@ def end_scenario(context: Any, scenario: Any) -> None:
         world.record.warnings.extend(f"{scenario.name}: {w}" for w in session.read_errors.take_warnings())
     if state.report is not None:
         world.record.evidence[scenario_key(scenario)] = state.report
-    chart = state.monitor.chart() if state.monitor is not None else None
+    chart = state.monitor.chart(state.campaign_ids) if state.monitor is not None else None
     if chart is not None:
         world.record.timelines[scenario_key(scenario)] = chart
     if session is not None and state.organization_id is not None:

@@ -828,20 +828,29 @@ class Monitor:
         self._not_closed = set(not_closed)
         self.samples.append((at, counts, not_closed))
 
-    def chart(self) -> dict[str, Any] | None:
+    def chart(self, campaign_ids: Sequence[str] | None = None) -> dict[str, Any] | None:
         """What the monitor saw over time, for status.json and the report's picture; None if it saw nothing.
 
         `samples`: one per cycle, `[at, {campaign id: [enriched, expected]}, {service: state}]` (only breakers
-        that were not closed); `markers`: `[at, kind, label]`; times in seconds since the monitor was made.
+        that were not closed); `markers`: `[at, kind, label]`; times in seconds since the monitor's origin
+        (the scenario's start). With `campaign_ids`, only those campaigns (the scenario's own: a wait for
+        the run's earlier work also observed other scenarios' campaigns).
         """
         if not self.samples:
             return None
+        own = None if campaign_ids is None else set(campaign_ids)
+
+        def keep(cid: str) -> bool:
+            return own is None or cid in own
+
         return {
             "campaigns": [
-                {"id": cid, "name": name} for cid, name in sorted(self.names.items(), key=_by_name)
+                {"id": cid, "name": name}
+                for cid, name in sorted(self.names.items(), key=_by_name)
+                if keep(cid)
             ],
             "samples": [
-                [at, {cid: list(v) for cid, v in counts.items()}, dict(breakers)]
+                [at, {cid: list(v) for cid, v in counts.items() if keep(cid)}, dict(breakers)]
                 for at, counts, breakers in self.samples
             ],
             "markers": [list(m) for m in self.markers],
