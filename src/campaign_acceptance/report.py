@@ -40,6 +40,7 @@ JSON status file keys (schema "campaign-acceptance/status/1"; keys are only ever
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from campaign_acceptance.capacity import CapacityFigures, EnrichmentTiming
 from campaign_acceptance.model import CAMPAIGN_STATUSES, BreakerReport, BreakerState, CampaignSnapshot
@@ -63,6 +65,7 @@ from campaign_acceptance.outcome import (
 )
 from campaign_acceptance.picture import MARKER_WORDS, build_picture
 from campaign_acceptance.sharding import OTHER_SHARD_PREFIX, ShardReport
+from campaign_common.api_path import strip_api_prefix
 from campaign_common.redaction import redact_mapping
 
 __all__ = [
@@ -243,6 +246,23 @@ _environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_URL = re.compile(r"https?://[^\s<>\"'`]+")
+
+
+def linked(text: object) -> Markup:
+    """The text, escaped, with every http(s) address in it a link (a link loads nothing until followed)."""
+    words = str(text)
+    out: list[str] = []
+    position = 0
+    for match in _URL.finditer(words):
+        url = match.group(0).rstrip(".,;:!?)]")
+        out += [escape(words[position : match.start()]), Markup('<a href="{0}">{0}</a>').format(url)]
+        position = match.start() + len(url)
+    out.append(escape(words[position:]))
+    return Markup("").join(out)
+
+
+_environment.filters["linked"] = linked
 
 
 def suite_version() -> str:
@@ -344,6 +364,7 @@ def _scenario_view(o: ScenarioOutcome, run_id: str | None) -> dict[str, Any]:
         "tags": " ".join("@" + t for t in o.tags),
         "duration": _duration(o.duration_s),
         "reason": o.reason or "",
+        "note": _note(o),
         "steps": [_step_view(s, s is failing) for s in o.steps],
         "picture": build_picture(o.timeline, run_id),
         "known_issue": (
@@ -356,8 +377,21 @@ def _scenario_view(o: ScenarioOutcome, run_id: str | None) -> dict[str, Any]:
             }
         ),
         "evidence_title": evidence_title,
+        # A pause the scenario provoked and expected is a note, not a warning.
+        "evidence_css": "evidence" if o.status == ABORTED else "evidence expected",
         "evidence": _breaker_view(o.evidence),
     }
+
+
+def _note(o: ScenarioOutcome) -> str:
+    """The line under a scenario's outcome: its reason's first line, but the known issue's description only
+    once (the known-issue line says it), and nothing for a plain pass."""
+    if o.status == "passed" and o.known_issue is None:
+        return ""
+    lines = [line for line in (o.reason or "").splitlines() if line.strip()]
+    if o.known_issue is not None:
+        lines = [line for line in lines if o.known_issue.description not in line]
+    return lines[0] if lines else ""
 
 
 def _is_executed(o: ScenarioOutcome) -> bool:
@@ -396,6 +430,71 @@ def _capacity_view(f: CapacityFigures) -> dict[str, Any]:
     }
 
 
+def _campaign_groups(summary: RunSummary) -> list[dict[str, Any]]:
+    """The run's campaigns by the scenario that made them (its picture's campaigns), each group's final
+    statuses counted, and why campaigns of a passed scenario are still RUNNING."""
+    waited = {t.key for t in summary.enrichment}
+    latest = {c.id: c for c in summary.campaigns}
+    groups: list[dict[str, Any]] = []
+    placed: set[str] = set()
+    for o in summary.scenarios:
+        ids = [c["id"] for c in (o.timeline or {}).get("campaigns", []) if c["id"] in latest]
+        if not ids:
+            continue
+        placed.update(ids)
+        groups.append(_campaign_group(o.name, [latest[i] for i in ids], _why_running(o, waited)))
+    rest = [c for c in summary.campaigns if c.id not in placed]
+    if rest:
+        groups.append(_campaign_group("campaigns no scenario watched", rest, ""))
+    return groups
+
+
+def _campaign_group(name: str, campaigns: Sequence[CampaignSnapshot], why: str) -> dict[str, Any]:
+    counts = Counter(c.status for c in campaigns)
+    order = [s for s in CAMPAIGN_STATUSES if counts.get(s)] + sorted(
+        s for s in counts if s not in CAMPAIGN_STATUSES
+    )
+    return {
+        "scenario": name,
+        "counts": ", ".join(f"{counts[s]} {s}" for s in order),
+        "why": why if counts.get("RUNNING") else "",
+        "campaigns": [
+            {"name": c.name, "id": c.id, "status": c.status, "message": c.status_message or ""}
+            for c in campaigns
+        ],
+    }
+
+
+def _why_running(o: ScenarioOutcome, waited: set[str]) -> str:
+    """Why a scenario's campaigns may end RUNNING, in its own terms."""
+    if o.key in waited:
+        # The suite's completion signal is every lead enriched; the platform as built never says COMPLETED.
+        return (
+            "every lead was enriched; the platform did not mark them COMPLETED (the platform as built "
+            "never does)"
+        )
+    markers = {m[1] for m in (o.timeline or {}).get("markers", [])}
+    if o.evidence is not None or "pause-noticed" in markers:
+        return (
+            "paused on purpose by the scenario and resumed at its end; it checks the pause, not the "
+            "enrichment after it"
+        )
+    if o.status not in ("passed", "fixed"):
+        return "the scenario stopped before they finished"
+    return "the scenario did not wait for them to finish"
+
+
+def _platform_docs(target: dict[str, str]) -> str:
+    """The target's own API documentation (FastAPI serves it at /docs); not for the embedded sandbox, which
+    is gone once the run ends."""
+    api_url = target.get("api_url") or ""
+    if not api_url.startswith(("http://", "https://")) or target.get("description", "").startswith(
+        "embedded sandbox"
+    ):
+        return ""
+    return strip_api_prefix(api_url.split(",")[0]) + "/docs"
+
+
 def report_context(summary: RunSummary) -> dict[str, Any]:
     """Everything the template shows, as plain words and numbers."""
     # A verdict added later (e.g. an interrupted run) still gets a banner in its own words.
@@ -425,6 +524,7 @@ def report_context(summary: RunSummary) -> dict[str, Any]:
         "total": len(summary.scenarios),
         "target": target.get("description") or "unknown",
         "platform": target.get("platform") or "",
+        "platform_docs": _platform_docs(target),
         "run_id": run_id or "unknown",
         "started": _when(summary.started_at),
         "finished": _when(summary.finished_at),
@@ -435,11 +535,11 @@ def report_context(summary: RunSummary) -> dict[str, Any]:
         "hidden_words": ", ".join(
             f"{n} {why}" for why, n in Counter(o.reason or NOT_SELECTED for o in hidden).items()
         ),
-        "campaign_counts": ", ".join(f"{n} {s}" for s, n in summary.campaign_counts().items()) or "none",
         "campaigns": [
             {"name": c.name, "id": c.id, "status": c.status, "message": c.status_message or ""}
             for c in summary.campaigns
         ],
+        "campaign_groups": _campaign_groups(summary),
         "warnings": list(summary.warnings),
         "capacity": [_capacity_view(f) for f in summary.capacity],
         "shard": (
