@@ -398,6 +398,7 @@ class Monitor:
         notice_within_s: float | None = 1.5,
         read_errors: ReadErrors | None = None,
         stall_s: float | None = None,
+        origin: float | None = None,
     ) -> None:
         if poll_interval_s <= 0 or max_interval_s < poll_interval_s:
             raise ValueError("need 0 < poll_interval_s <= max_interval_s")
@@ -410,7 +411,10 @@ class Monitor:
         # Enrichment with nothing processing and nothing changing for this long has stalled (None: never).
         self.stall_s = stall_s
         self.resumed_at: float | None = None  # set by note_resume(): stalls are then said to follow a resume
-        self.origin = clock.now()  # timeline times are seconds since the monitor was made
+        # The scenario's clock: timeline, picture and messages say seconds since this moment (the scenario's
+        # start when the caller knows it, else the monitor's making).
+        self.origin = clock.now() if origin is None else origin
+        self._wait_start: float | None = None  # the current wait's start, to put its times on that clock
         self.timeline: dict[str, list[TimelineEntry]] = {}
         self.cycles = 0
         self.requests = 0
@@ -432,6 +436,7 @@ class Monitor:
         raw = self.source.observe(list(campaign_ids))
         now = self.clock.now()
         obs = dataclasses.replace(raw, at=round(now - (self.origin if wait_start is None else wait_start), 3))
+        self._wait_start = wait_start
         self.cycles += 1
         self.requests += raw.requests
         at = round(now - self.origin, 3)
@@ -533,8 +538,16 @@ class Monitor:
     def report(self, obs: Observation, campaign_ids: Sequence[str]) -> BreakerReport:
         """The breaker report of an observation, with the campaigns' job errors where the source has them."""
         return breaker_report(
-            obs.breakers, obs.paused_campaigns(), detected_at=obs.at, job_errors=self.job_errors(campaign_ids)
+            obs.breakers,
+            obs.paused_campaigns(),
+            detected_at=self.scenario_s(obs),
+            job_errors=self.job_errors(campaign_ids),
         )
+
+    def scenario_s(self, obs: Observation) -> float:
+        """An observation of the current wait on the scenario's clock (obs.at counts from the wait start)."""
+        start = self.origin if self._wait_start is None else self._wait_start
+        return round(obs.at + start - self.origin, 3)
 
     def job_errors(self, campaign_ids: Sequence[str]) -> tuple[str, ...]:
         return read_job_errors(self.source, campaign_ids)
@@ -736,8 +749,9 @@ class Monitor:
         errors = self.job_errors(ids)
         why = "".join(f"\n  {text}" for text in errors)
         return (
-            f"breaker {breakers} opened, first seen {first.at:.1f}s into the wait, but the campaigns stayed "
-            f"RUNNING for {obs.at - first.at:.1f}s ({len(running)}: {', '.join(running)}); {paused}\n"
+            f"breaker {breakers} opened, first seen {self.scenario_s(first):.1f}s into the scenario, but the "
+            f"campaigns stayed RUNNING for {obs.at - first.at:.1f}s ({len(running)}: {', '.join(running)}); "
+            f"{paused}\n"
             + (f"errors of their paused or failed jobs:{why}\n" if errors else "")
             + self.render_state(obs, "pause")
         )
@@ -803,7 +817,7 @@ class Monitor:
 
     # -- the picture's data ----------------------------------------------------------------------------------
     def mark(self, kind: str, label: str, at: float | None = None) -> None:
-        """A moment for the report's picture (MARKERS), in seconds since the monitor was made."""
+        """A moment for the report's picture (MARKERS), in seconds on the scenario's clock (see origin)."""
         if len(self.markers) < MAX_MARKERS:
             when = round(self.clock.now() - self.origin, 3) if at is None else round(at, 3)
             self.markers.append((when, kind, label))
@@ -870,7 +884,7 @@ def render_state_text(tables: Mapping[str, Any]) -> str:
         "  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
     ]
     lines.append("  " + str(tables["breakers"]))
-    lines.append("timeline (seconds since the monitor started):")
+    lines.append("timeline (seconds since the scenario began):")
     for entry in tables["timeline"]:
         steps = " -> ".join(
             f"{at:.1f}s {status}" + (f' "{message}"' if message else "")

@@ -380,6 +380,9 @@ def _scenario_view(o: ScenarioOutcome, run_id: str | None) -> dict[str, Any]:
         # A pause the scenario provoked and expected is a note, not a warning.
         "evidence_css": "evidence" if o.status == ABORTED else "evidence expected",
         "evidence": _breaker_view(o.evidence),
+        # The card's times (picture, tables, messages) are on the scenario's clock: said once, at its top.
+        "clock": bool(o.timeline or (o.evidence and o.evidence.detected_at is not None))
+        or any(s.details for s in o.steps),
     }
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from campaign_acceptance.model import Observation, Progress
+import pytest
+
+from campaign_acceptance.errors import ServiceFailure
+from campaign_acceptance.model import SERVICES, BreakerState, CampaignSnapshot, Observation, Progress
 from campaign_acceptance.monitor import Monitor
 from campaign_acceptance.picture import BOTTOM, LEFT, MAX_POINTS, RIGHT, TOP, build_picture
 from support.clocks import FakeClock
@@ -188,3 +191,36 @@ def test_the_monitors_chart_keeps_only_the_scenarios_campaigns() -> None:
     assert chart_data is not None
     assert {cid for sample in chart_data["samples"] for cid in sample[1]} == {"mine"}
     assert [c["id"] for c in chart_data["campaigns"]] == ["mine"]
+
+
+def _cycle(status: str, open_breaker: bool) -> Observation:
+    states = {
+        svc: BreakerState(svc, "open" if open_breaker and svc == "openai" else "closed") for svc in SERVICES
+    }
+    campaign = CampaignSnapshot("a", "run-1 campaign 1 of 1", status, total_records=10)
+    progress = Progress("a", leads=10, fetch_status="COMPLETED", enrich_total=10, enrich_completed=2)
+    return Observation(at=0.0, breakers=states, campaigns={"a": campaign}, progress={"a": progress})
+
+
+def test_the_picture_the_evidence_and_the_messages_share_the_scenarios_clock() -> None:
+    # The scenario began 5 s before its monitor's wait: every time it reports counts from its start.
+    clock = FakeClock()
+    cycles = [_cycle("RUNNING", False), _cycle("RUNNING", True), *[_cycle("RUNNING", True)] * 20]
+    monitor = Monitor(_Seen(clock, cycles), clock, 0.2, 0.5, origin=clock.t - 5.0)
+    with pytest.raises(AssertionError) as caught:
+        monitor.wait_for_pause(["a"], 60, "openai")
+    # Each cycle costs 1 s: the first at 5 + 1 s, the second (breaker open) after a 0.2 s poll, at 7.2 s.
+    assert "first seen 7.2s into the scenario" in str(caught.value)
+    chart_data = monitor.chart(["a"])
+    assert chart_data is not None and chart_data["samples"][0][0] == 6.0
+    assert chart_data["markers"][0][:2] == [7.2, "breaker-opened"]  # the picture's moment: the same time
+
+
+def test_a_service_failures_evidence_is_noticed_on_the_scenarios_clock() -> None:
+    clock = FakeClock()
+    monitor = Monitor(
+        _Seen(clock, [_cycle("RUNNING", False), _cycle("PAUSED", True)]), clock, origin=clock.t - 5.0
+    )
+    with pytest.raises(ServiceFailure) as caught:
+        monitor.wait_for_enrichment(["a"], 60)
+    assert caught.value.report.detected_at == pytest.approx(7.2)  # 5 s + 1 s + a 0.2 s poll + 1 s

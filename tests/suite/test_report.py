@@ -324,7 +324,7 @@ def test_a_known_issue_reads_as_such_with_its_id_and_link() -> None:
     page = render_html(RunSummary(Verdict.PASSED, "ok", scenarios=[outcome]))
     assert "known issue (does not fail the verdict)" in page
     assert (
-        "listed known issue <strong>resume-15</strong>: resume re-dispatches nothing · "
+        "listed <strong>known issue resume-15</strong>: resume re-dispatches nothing · "
         '<a href="https://tracker/15">https://tracker/15</a>' in page
     )
 
@@ -440,3 +440,17 @@ def test_the_campaign_summary_says_whose_campaigns_they_are_and_why_some_are_run
     assert "every lead was enriched; the platform did not mark them COMPLETED" in groups
     assert "<strong>operator pause</strong>: 1 RUNNING" in groups
     assert "paused on purpose by the scenario and resumed at its end" in groups
+
+
+def test_a_scenario_card_says_once_that_its_times_are_seconds_since_the_scenario_began() -> None:
+    chart = {
+        "campaigns": [{"id": "a", "name": "a"}],
+        "samples": [[0.5, {"a": [1, 5]}, {}], [2.0, {"a": [5, 5]}, {}]],
+    }
+    noticed = dataclasses.replace(REPORT, detected_at=6.9)
+    outcome = ScenarioOutcome("f:5", "B", "pause", "passed", evidence=noticed, timeline=chart, steps=STEPS)
+    page = render_html(RunSummary(Verdict.PASSED, "ok", scenarios=[outcome]))
+    card = page.split('<section class="scenario"', 1)[1].split("</section>", 1)[0]
+    assert card.count("seconds since the scenario began") == 1
+    assert "Noticed at 6.9 s." in card and "into the wait" not in card
+    assert "since the monitor started" not in card
