@@ -315,7 +315,22 @@ def _step_view(step: StepOutcome, marked: bool) -> dict[str, Any]:
     }
 
 
-def _breaker_view(report: BreakerReport | None) -> dict[str, Any] | None:
+def _on_clock(stamp: str | None, began_at: float | None) -> str:
+    """A platform timestamp (ISO 8601, UTC when it names no zone) as seconds since the scenario began, when
+    the scenario's start is known; else as the platform wrote it."""
+    if not stamp or began_at is None:
+        return stamp or ""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    since = moment.timestamp() - began_at
+    return f"{since:.1f} s" if since >= 0 else f"{-since:.1f} s before the scenario began"
+
+
+def _breaker_view(report: BreakerReport | None, began_at: float | None = None) -> dict[str, Any] | None:
     if report is None:
         return None
     return {
@@ -328,7 +343,8 @@ def _breaker_view(report: BreakerReport | None) -> dict[str, Any] | None:
                 "failures": f"{b.failure_count}/{b.failure_threshold}",
                 "queue_paused": "yes" if b.queue_paused else "no",
                 "pause_reason": b.pause_reason or "",
-                "paused_at": b.paused_at or "",
+                "paused_at": _on_clock(b.paused_at, began_at),
+                "paused_stamp": b.paused_at or "",
             }
             for b in (report.breakers or report.all_breakers)
         ],
@@ -379,7 +395,7 @@ def _scenario_view(o: ScenarioOutcome, run_id: str | None) -> dict[str, Any]:
         "evidence_title": evidence_title,
         # A pause the scenario provoked and expected is a note, not a warning.
         "evidence_css": "evidence" if o.status == ABORTED else "evidence expected",
-        "evidence": _breaker_view(o.evidence),
+        "evidence": _breaker_view(o.evidence, (o.timeline or {}).get("began_at")),
         # The card's times (picture, tables, messages) are on the scenario's clock: said once, at its top.
         "clock": bool(o.timeline or (o.evidence and o.evidence.detected_at is not None))
         or any(s.details for s in o.steps),

@@ -454,3 +454,15 @@ def test_a_scenario_card_says_once_that_its_times_are_seconds_since_the_scenario
     assert card.count("seconds since the scenario began") == 1
     assert "Noticed at 6.9 s." in card and "into the wait" not in card
     assert "since the monitor started" not in card
+
+
+def test_the_platforms_paused_at_is_put_on_the_scenarios_clock() -> None:
+    began = T0.timestamp()
+    opened = dataclasses.replace(
+        OPENAI, paused_at="2026-01-01T00:00:06.900000"
+    )  # UTC, as the platform writes
+    evidence = dataclasses.replace(REPORT, breakers=(opened,))
+    chart = {"campaigns": [], "samples": [], "markers": [], "began_at": began}
+    outcome = ScenarioOutcome("f:5", "B", "pause", "passed", evidence=evidence, timeline=chart)
+    page = render_html(RunSummary(Verdict.PASSED, "ok", scenarios=[outcome]))
+    assert '<td title="2026-01-01T00:00:06.900000 (the platform\'s clock)">6.9 s</td>' in page
