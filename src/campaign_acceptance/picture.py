@@ -266,6 +266,8 @@ def _stretch(seg: BandSegment) -> str:
     """What the polls saw of one stretch, in words: nothing is claimed between two polls."""
     state = STATE_WORDS.get(seg.state, seg.state)
     then = None if seg.then is None else STATE_WORDS.get(seg.then, seg.then.replace("_", "-"))
+    if seg.polls == 1 and then is None:
+        return f"{state} at the last poll only ({_seconds(seg.start_s)}), when the monitor stopped watching"
     if seg.polls == 1:
         seen = f"{state} at one poll only ({_seconds(seg.start_s)})"
     else:
