@@ -31,10 +31,13 @@ JSON status file keys (schema "campaign-acceptance/status/1"; keys are only ever
 - `shards`: for a merged run, one entry per shard: {`index`, `run_id`, `verdict`, `exit_code`, `duration_s`,
   `scenarios`, `reports_dir`}; else empty;
 - `target`: what was tested, in words (`description`, `api_url`, `database`, `fault_control`, `platform`
-  when the target's OpenAPI document tells it), secrets hidden; `suite_version`;
+  when the target's OpenAPI document tells it), secrets hidden; as the settings name it when the run never
+  reached it; in a merged run the shards' (each distinct value once); `suite_version`;
 - each scenario also has `steps` (list of {`keyword`, `name`, `status`, `duration_s`, `message`, `output`,
   `background`, `details`}; `details` holds a failed wait's progress and timeline tables) and `timeline`
-  (what its monitor saw, see `Monitor.chart()`, or null).
+  (what its monitor saw of the scenario's own campaigns, see `Monitor.chart()`, plus `began_at`: the
+  scenario's start, epoch seconds; or null). Every time of a scenario (timeline, markers, `detected_at`)
+  is seconds since the scenario began.
 """
 
 from __future__ import annotations
