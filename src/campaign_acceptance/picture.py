@@ -144,8 +144,11 @@ def _thin(samples: Sequence[Any]) -> list[Any]:
 
 
 def _short(name: str, run_id: str | None) -> str:
-    if run_id and name.startswith(run_id):
-        name = name[len(run_id) :].strip() or name
+    """The name without the run id the page names once (a merged run's "id1, id2": whichever it starts
+    with)."""
+    for prefix in (run_id or "").split(", "):
+        if prefix and name.startswith(prefix):
+            return name[len(prefix) :].strip() or name
     return name
 
 

@@ -507,12 +507,11 @@ def _why_running(o: ScenarioOutcome, waited: set[str]) -> str:
 
 
 def _platform_docs(target: dict[str, str]) -> str:
-    """The target's own API documentation (FastAPI serves it at /docs); not for the embedded sandbox, which
-    is gone once the run ends."""
+    """The target's own API documentation (FastAPI serves it at /docs) when it answered with its OpenAPI
+    document; not for the embedded sandbox, which is gone once the run ends."""
     api_url = target.get("api_url") or ""
-    if not api_url.startswith(("http://", "https://")) or target.get("description", "").startswith(
-        "embedded sandbox"
-    ):
+    embedded = target.get("description", "").startswith("embedded sandbox")
+    if not api_url.startswith(("http://", "https://")) or embedded or not target.get("platform"):
         return ""
     return strip_api_prefix(api_url.split(",")[0]) + "/docs"
 

@@ -44,6 +44,12 @@ def test_one_series_per_campaign_inside_the_plot_with_final_counts() -> None:
     assert len({s.color for s in picture.series}) == 2
 
 
+def test_a_merged_runs_ids_are_left_out_of_the_labels_whichever_shard_made_the_campaign() -> None:
+    picture = build_picture(chart(SAMPLES), run_id="run-0, run-1")
+    assert picture is not None
+    assert [s.label for s in picture.series] == ["campaign 1 of 2", "campaign 2 of 2"]
+
+
 def test_breaker_bands_follow_the_states_on_the_same_time_axis() -> None:
     picture = build_picture(chart(SAMPLES))
     assert picture is not None

@@ -398,6 +398,7 @@ def test_addresses_in_the_report_are_links_and_the_targets_api_docs_are_linked()
     base.target = {
         "description": "http://platform.example:8000, PostgreSQL",
         "api_url": "http://platform.example:8000/api/v1",
+        "platform": "fastapi-k8-proto 0.1.0",  # it answered: its documentation is served
     }
     page = render_html(base)
     assert '<a href="http://push.example:9091/metrics">http://push.example:9091/metrics</a>: refused.' in page
@@ -409,6 +410,13 @@ def test_addresses_in_the_report_are_links_and_the_targets_api_docs_are_linked()
         "api_url": "http://127.0.0.1:5",
     }
     assert "127.0.0.1:5/docs" not in render_html(sandbox)
+    # Nor for a target that never answered (a run that could not test it).
+    unreached = summary()
+    unreached.target = {
+        "description": "http://down.example:8000, no database",
+        "api_url": "http://down.example:8000",
+    }
+    assert "down.example:8000/docs" not in render_html(unreached)
 
 
 def test_a_pause_provoked_on_purpose_is_a_neutral_note_an_abort_a_warning() -> None:
