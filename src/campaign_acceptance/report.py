@@ -487,6 +487,14 @@ def _campaign_group(name: str, campaigns: Sequence[CampaignSnapshot], why: str) 
     }
 
 
+_ENDED_EARLY = {
+    "known_issue": "the scenario failed as its known issue says before they finished",
+    "failed": "the scenario failed before they finished",
+    "aborted": "a service failure stopped the scenario before they finished",
+    "interrupted": "the run was interrupted before they finished",
+}
+
+
 def _why_running(o: ScenarioOutcome, waited: set[str]) -> str:
     """Why a scenario's campaigns may end RUNNING, in its own terms."""
     if o.key in waited:
@@ -495,14 +503,14 @@ def _why_running(o: ScenarioOutcome, waited: set[str]) -> str:
             "every lead was enriched; the platform did not mark them COMPLETED (the platform as built "
             "never does)"
         )
+    if o.status in _ENDED_EARLY:
+        return _ENDED_EARLY[o.status]
     markers = {m[1] for m in (o.timeline or {}).get("markers", [])}
     if o.evidence is not None or "pause-noticed" in markers:
         return (
             "paused on purpose by the scenario and resumed at its end; it checks the pause, not the "
             "enrichment after it"
         )
-    if o.status not in ("passed", "fixed"):
-        return "the scenario stopped before they finished"
     return "the scenario did not wait for them to finish"
 
 
@@ -543,7 +551,12 @@ def report_context(summary: RunSummary) -> dict[str, Any]:
         "detail": detail,
         "counts": _display_counts(summary.scenarios),
         "total": len(summary.scenarios),
-        "target": target.get("description") or "unknown",
+        "target": target.get("description")
+        or (
+            "unknown: the settings could not be read"
+            if summary.cannot_test and not summary.settings
+            else "unknown"
+        ),
         "platform": target.get("platform") or "",
         "platform_docs": _platform_docs(target),
         "run_id": run_id or "unknown",

@@ -448,6 +448,17 @@ def test_the_campaign_summary_says_whose_campaigns_they_are_and_why_some_are_run
     assert "every lead was enriched; the platform did not mark them COMPLETED" in groups
     assert "<strong>operator pause</strong>: 1 RUNNING" in groups
     assert "paused on purpose by the scenario and resumed at its end" in groups
+    # A scenario that failed left its campaigns RUNNING for that reason, whatever it paused.
+    scenarios[1] = dataclasses.replace(scenarios[1], status="known_issue")
+    page = render_html(RunSummary(Verdict.PASSED, "ok", scenarios=scenarios, campaigns=campaigns))
+    assert "the scenario failed as its known issue says before they finished" in page
+
+
+def test_a_run_whose_settings_could_not_be_read_says_why_its_target_is_unknown() -> None:
+    page = render_html(
+        RunSummary(Verdict.CANNOT_TEST, "Nothing could be tested: setting scale: ...", cannot_test="x")
+    )
+    assert '<dd id="target">unknown: the settings could not be read</dd>' in page
 
 
 def test_a_scenario_card_says_once_that_its_times_are_seconds_since_the_scenario_began() -> None:
