@@ -358,9 +358,6 @@ def end_scenario(context: Any, scenario: Any) -> None:
         world.record.evidence[scenario_key(scenario)] = state.report
     chart = state.monitor.chart(state.campaign_ids) if state.monitor is not None else None
     if chart is not None:
-        # The wall-clock moment of the scenario's start: the report puts the platform's own timestamps
-        # (a breaker's paused_at) on the scenario's clock with it.
-        chart["began_at"] = round(time.time() - (time.monotonic() - state.began), 3)
         world.record.timelines[scenario_key(scenario)] = chart
     if session is not None and state.organization_id is not None:
         try:

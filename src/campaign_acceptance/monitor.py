@@ -19,6 +19,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
@@ -59,6 +60,7 @@ __all__ = [
     "progress_from_jobs",
     "read_job_errors",
     "render_state_text",
+    "scenario_seconds",
     "snapshot_from_api",
     "summarize_job_errors",
 ]
@@ -399,6 +401,7 @@ class Monitor:
         read_errors: ReadErrors | None = None,
         stall_s: float | None = None,
         origin: float | None = None,
+        origin_epoch: float | None = None,
     ) -> None:
         if poll_interval_s <= 0 or max_interval_s < poll_interval_s:
             raise ValueError("need 0 < poll_interval_s <= max_interval_s")
@@ -414,6 +417,8 @@ class Monitor:
         # The scenario's clock: timeline, picture and messages say seconds since this moment (the scenario's
         # start when the caller knows it, else the monitor's making).
         self.origin = clock.now() if origin is None else origin
+        # The same moment on the wall clock, when known: puts the platform's timestamps on that clock too.
+        self.origin_epoch = origin_epoch
         self._wait_start: float | None = None  # the current wait's start, to put its times on that clock
         self.timeline: dict[str, list[TimelineEntry]] = {}
         self.cycles = 0
@@ -736,7 +741,7 @@ class Monitor:
         ]
         breakers = ", ".join(
             f"{b.service} ({b.state}, {b.failure_count}/{b.failure_threshold} failures"
-            + (f", paused_at {b.paused_at}" if b.paused_at else "")
+            + (f", paused_at {_on_scenario_clock(b.paused_at, self.origin_epoch)}" if b.paused_at else "")
             + ")"
             for b in opened
         )
@@ -853,6 +858,7 @@ class Monitor:
         if not self.samples:
             return None
         own = None if campaign_ids is None else set(campaign_ids)
+        began = {} if self.origin_epoch is None else {"began_at": round(self.origin_epoch, 3)}
 
         def keep(cid: str) -> bool:
             return own is None or cid in own
@@ -868,7 +874,27 @@ class Monitor:
                 for at, counts, breakers in self.samples
             ],
             "markers": [list(m) for m in self.markers],
+            **began,
         }
+
+
+def scenario_seconds(stamp: str | None, began_at: float | None) -> float | None:
+    """A platform timestamp (ISO 8601, UTC when it names no zone) as seconds since the scenario began
+    (`began_at`, epoch seconds); None when either is unknown or the stamp is not a time."""
+    if not stamp or began_at is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    return round(moment.replace(tzinfo=moment.tzinfo or UTC).timestamp() - began_at, 3)
+
+
+def _on_scenario_clock(stamp: str, began_at: float | None) -> str:
+    since = scenario_seconds(stamp, began_at)
+    if since is None:
+        return stamp
+    return f"{since:.1f}s into the scenario" if since >= 0 else f"{-since:.1f}s before the scenario began"
 
 
 def _by_name(item: tuple[str, str]) -> tuple[list[Any], str]:

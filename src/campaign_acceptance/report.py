@@ -57,6 +57,7 @@ from markupsafe import Markup, escape
 
 from campaign_acceptance.capacity import CapacityFigures, EnrichmentTiming
 from campaign_acceptance.model import CAMPAIGN_STATUSES, BreakerReport, BreakerState, CampaignSnapshot
+from campaign_acceptance.monitor import scenario_seconds
 from campaign_acceptance.outcome import (
     ABORTED,
     OUTCOME_STATUSES,
@@ -319,17 +320,10 @@ def _step_view(step: StepOutcome, marked: bool) -> dict[str, Any]:
 
 
 def _on_clock(stamp: str | None, began_at: float | None) -> str:
-    """A platform timestamp (ISO 8601, UTC when it names no zone) as seconds since the scenario began, when
-    the scenario's start is known; else as the platform wrote it."""
-    if not stamp or began_at is None:
+    """A platform timestamp as seconds since the scenario began when its start is known, else as written."""
+    since = scenario_seconds(stamp, began_at)
+    if since is None:
         return stamp or ""
-    try:
-        moment = datetime.fromisoformat(stamp)
-    except ValueError:
-        return stamp
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    since = moment.timestamp() - began_at
     return f"{since:.1f} s" if since >= 0 else f"{-since:.1f} s before the scenario began"
 
 

@@ -117,6 +117,7 @@ def fresh_tenant(world: World) -> None:
         read_errors=session.read_errors,
         stall_s=settings.stall_s,
         origin=world.scenario.began,
+        origin_epoch=world.scenario.began_at,
     )
 
 

@@ -53,6 +53,7 @@ class ScenarioState:
     key: str = ""  # runner.scenario_key: file:line, unique per Examples row
     # When the scenario began (RealClock, monotonic): zero of every time its reports show.
     began: float = field(default_factory=time.monotonic)
+    began_at: float = field(default_factory=time.time)  # the same moment, epoch seconds
     organization_id: str | None = None
     campaigns: list[CampaignUnderTest] = field(default_factory=list)
     monitor: Monitor | None = None

@@ -198,10 +198,15 @@ def test_the_monitors_chart_keeps_only_the_scenarios_campaigns() -> None:
     assert [c["id"] for c in chart_data["campaigns"]] == ["mine"]
 
 
+BEGAN_AT = 1_767_225_600.0  # 2026-01-01T00:00:00Z, the scenario's start on the wall clock
+
+
 def _cycle(status: str, open_breaker: bool) -> Observation:
-    states = {
-        svc: BreakerState(svc, "open" if open_breaker and svc == "openai" else "closed") for svc in SERVICES
-    }
+    # The platform paused openai's queue 6.5 s into the scenario, and says so in its own (UTC) time.
+    opened = BreakerState("openai", "open", 5, 5, True, "2026-01-01T00:00:06.500000", "circuit_breaker_open")
+    states = {svc: BreakerState(svc, "closed") for svc in SERVICES}
+    if open_breaker:
+        states["openai"] = opened
     campaign = CampaignSnapshot("a", "run-1 campaign 1 of 1", status, total_records=10)
     progress = Progress("a", leads=10, fetch_status="COMPLETED", enrich_total=10, enrich_completed=2)
     return Observation(at=0.0, breakers=states, campaigns={"a": campaign}, progress={"a": progress})
@@ -211,13 +216,15 @@ def test_the_picture_the_evidence_and_the_messages_share_the_scenarios_clock() -
     # The scenario began 5 s before its monitor's wait: every time it reports counts from its start.
     clock = FakeClock()
     cycles = [_cycle("RUNNING", False), _cycle("RUNNING", True), *[_cycle("RUNNING", True)] * 20]
-    monitor = Monitor(_Seen(clock, cycles), clock, 0.2, 0.5, origin=clock.t - 5.0)
+    monitor = Monitor(_Seen(clock, cycles), clock, 0.2, 0.5, origin=clock.t - 5.0, origin_epoch=BEGAN_AT)
     with pytest.raises(AssertionError) as caught:
         monitor.wait_for_pause(["a"], 60, "openai")
     # Each cycle costs 1 s: the first at 5 + 1 s, the second (breaker open) after a 0.2 s poll, at 7.2 s.
     assert "first seen 7.2s into the scenario" in str(caught.value)
+    assert "paused_at 6.5s into the scenario" in str(caught.value)  # the platform's stamp, same clock
     chart_data = monitor.chart(["a"])
     assert chart_data is not None and chart_data["samples"][0][0] == 6.0
+    assert chart_data["began_at"] == BEGAN_AT  # for the report's cells of platform time
     assert chart_data["markers"][0][:2] == [7.2, "breaker-opened"]  # the picture's moment: the same time
 
 
