@@ -93,6 +93,7 @@ SURFACE: dict[str, set[str]] = {
         "progress_from_jobs",
         "read_job_errors",
         "render_state_text",
+        "scenario_seconds",
         "snapshot_from_api",
         "summarize_job_errors",
     },

@@ -123,6 +123,10 @@ def _enrich(path: Path, result: dict[str, Any], outcome: ScenarioOutcome) -> boo
         attachments.append({"name": BREAKER_REPORT, "source": source, "type": "text/plain"})
         result["attachments"] = attachments
     result["statusDetails"] = details
+    issue = outcome.known_issue
+    if issue is not None and issue.link:  # Allure shows it as a link of the result
+        links = [link for link in result.get("links", []) if link.get("url") != issue.link]
+        result["links"] = [*links, {"type": "issue", "name": issue.id, "url": issue.link}]
     return True
 
 

@@ -107,6 +107,8 @@ def start_run(context: Any) -> None:
     if settings.known_issues is not None:
         record.known_issues = load_known_issues(settings.known_issues)
     record.known_issues_strict = settings.known_issues_strict
+    # Named before it is reached, so that a run that cannot test it (or is stopped first) names it too.
+    record.target = _planned_target(settings)
     world.session_ = open_session(settings, record)
     record.breakers_at_start = _breakers_or_none(world.session_.client)
     record.target = describe_target(world.session_)
@@ -177,20 +179,23 @@ def open_session(settings: Settings, record: RunRecord | None = None) -> Session
         raise
 
 
-def _start_sandbox(settings: Settings) -> SandboxServer:
+def _sandbox_choices(settings: Settings) -> dict[str, Any]:
     # Unset ones keep the sandbox's default (or its SANDBOX_* variable).
-    chosen: dict[str, Any] = {}
+    chosen: dict[str, Any] = {
+        "database_url": settings.sandbox_database_url,
+        "workers": settings.sandbox_workers,
+        "fault_control": True,
+    }
     if settings.sandbox_profile is not None:
         chosen["profile"] = ProfileName(settings.sandbox_profile)
     if settings.sandbox_rate_limits is not None:
         chosen["rate_limits"] = settings.sandbox_rate_limits
+    return chosen
+
+
+def _start_sandbox(settings: Settings) -> SandboxServer:
     try:
-        sandbox_settings = SandboxSettings(
-            database_url=settings.sandbox_database_url,
-            workers=settings.sandbox_workers,
-            fault_control=True,
-            **chosen,
-        )
+        sandbox_settings = SandboxSettings(**_sandbox_choices(settings))
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(map(str, first["loc"]))
@@ -242,6 +247,26 @@ def platform_version(client: PlatformClient) -> str | None:
         return None
     title, version = str(info.get("title") or "").strip(), str(info.get("version") or "").strip()
     return f"{title} {version}".strip() or None
+
+
+def _planned_target(settings: Settings) -> dict[str, str]:
+    """The target as the settings name it, in describe_target's words (before anything answered)."""
+    if settings.api_url is None:
+        try:  # the profile the sandbox would get (a SANDBOX_* variable may choose it)
+            profile = SandboxSettings(**_sandbox_choices(settings)).profile.value
+        except ValidationError:
+            profile = settings.sandbox_profile or "unknown"
+        database = _database_kind(settings.sandbox_database_url or "sqlite:")
+        description = f"embedded sandbox, profile {profile}, {database}"
+        return {"description": description, "api_url": "", "database": database, "fault_control": "yes"}
+    api_url = redact_url(settings.api_url)
+    database = _database_kind(settings.database_url)
+    return {
+        "description": f"{api_url}, {database}",
+        "api_url": api_url,
+        "database": database,
+        "fault_control": "yes" if settings.fault_control_url else "no",
+    }
 
 
 def describe_target(session: Session) -> dict[str, str]:
@@ -331,7 +356,7 @@ def end_scenario(context: Any, scenario: Any) -> None:
         world.record.warnings.extend(f"{scenario.name}: {w}" for w in session.read_errors.take_warnings())
     if state.report is not None:
         world.record.evidence[scenario_key(scenario)] = state.report
-    chart = state.monitor.chart() if state.monitor is not None else None
+    chart = state.monitor.chart(state.campaign_ids) if state.monitor is not None else None
     if chart is not None:
         world.record.timelines[scenario_key(scenario)] = chart
     if session is not None and state.organization_id is not None:

@@ -129,7 +129,19 @@ def merge_summary(inputs: Sequence[ShardInput]) -> RunSummary:
         run_errors=run_errors,
         left_behind=left_behind,
         shards=[_shard_row(i) for i in sharded],
+        target=_target(sharded),
     )
+
+
+def _target(shards: Sequence[ShardInput]) -> dict[str, str]:
+    """What the shards tested, in their words: one value where they agree (the description of embedded
+    sandboxes), each distinct one where they differ (each shard's sandbox has its own address)."""
+    values: dict[str, list[str]] = {}
+    for shard in shards:
+        for key, value in (shard.status.get("target") or {}).items():
+            if value and str(value) not in values.setdefault(key, []):
+                values[key].append(str(value))
+    return {key: ", ".join(seen) for key, seen in values.items() if seen}
 
 
 def _outcomes(pairs: Sequence[tuple[ShardReport, ShardInput]]) -> list[ScenarioOutcome]:

@@ -119,7 +119,7 @@ class BreakerReport:
     reason: str  # one line, e.g. "breaker openai is open (5/5 failures); 3 campaigns paused"
     breakers: tuple[BreakerState, ...]  # the services whose breaker is not closed
     paused_campaigns: tuple[CampaignSnapshot, ...]
-    detected_at: float | None = None  # seconds into the wait when it was noticed
+    detected_at: float | None = None  # seconds since the scenario began when it was noticed
     all_breakers: tuple[BreakerState, ...] = field(default=())
     # Why the breaker opened, where the target shows it: distinct error texts of the run's paused or
     # failed jobs (and the step errors of completed ones), most frequent first, each "text (n jobs)".

@@ -19,6 +19,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
@@ -59,6 +60,7 @@ __all__ = [
     "progress_from_jobs",
     "read_job_errors",
     "render_state_text",
+    "scenario_seconds",
     "snapshot_from_api",
     "summarize_job_errors",
 ]
@@ -398,6 +400,8 @@ class Monitor:
         notice_within_s: float | None = 1.5,
         read_errors: ReadErrors | None = None,
         stall_s: float | None = None,
+        origin: float | None = None,
+        origin_epoch: float | None = None,
     ) -> None:
         if poll_interval_s <= 0 or max_interval_s < poll_interval_s:
             raise ValueError("need 0 < poll_interval_s <= max_interval_s")
@@ -410,7 +414,12 @@ class Monitor:
         # Enrichment with nothing processing and nothing changing for this long has stalled (None: never).
         self.stall_s = stall_s
         self.resumed_at: float | None = None  # set by note_resume(): stalls are then said to follow a resume
-        self.origin = clock.now()  # timeline times are seconds since the monitor was made
+        # The scenario's clock: timeline, picture and messages say seconds since this moment (the scenario's
+        # start when the caller knows it, else the monitor's making).
+        self.origin = clock.now() if origin is None else origin
+        # The same moment on the wall clock, when known: puts the platform's timestamps on that clock too.
+        self.origin_epoch = origin_epoch
+        self._wait_start: float | None = None  # the current wait's start, to put its times on that clock
         self.timeline: dict[str, list[TimelineEntry]] = {}
         self.cycles = 0
         self.requests = 0
@@ -432,6 +441,7 @@ class Monitor:
         raw = self.source.observe(list(campaign_ids))
         now = self.clock.now()
         obs = dataclasses.replace(raw, at=round(now - (self.origin if wait_start is None else wait_start), 3))
+        self._wait_start = wait_start
         self.cycles += 1
         self.requests += raw.requests
         at = round(now - self.origin, 3)
@@ -533,8 +543,16 @@ class Monitor:
     def report(self, obs: Observation, campaign_ids: Sequence[str]) -> BreakerReport:
         """The breaker report of an observation, with the campaigns' job errors where the source has them."""
         return breaker_report(
-            obs.breakers, obs.paused_campaigns(), detected_at=obs.at, job_errors=self.job_errors(campaign_ids)
+            obs.breakers,
+            obs.paused_campaigns(),
+            detected_at=self.scenario_s(obs),
+            job_errors=self.job_errors(campaign_ids),
         )
+
+    def scenario_s(self, obs: Observation) -> float:
+        """An observation of the current wait on the scenario's clock (obs.at counts from the wait start)."""
+        start = self.origin if self._wait_start is None else self._wait_start
+        return round(obs.at + start - self.origin, 3)
 
     def job_errors(self, campaign_ids: Sequence[str]) -> tuple[str, ...]:
         return read_job_errors(self.source, campaign_ids)
@@ -723,7 +741,7 @@ class Monitor:
         ]
         breakers = ", ".join(
             f"{b.service} ({b.state}, {b.failure_count}/{b.failure_threshold} failures"
-            + (f", paused_at {b.paused_at}" if b.paused_at else "")
+            + (f", paused_at {_on_scenario_clock(b.paused_at, self.origin_epoch)}" if b.paused_at else "")
             + ")"
             for b in opened
         )
@@ -736,8 +754,9 @@ class Monitor:
         errors = self.job_errors(ids)
         why = "".join(f"\n  {text}" for text in errors)
         return (
-            f"breaker {breakers} opened, first seen {first.at:.1f}s into the wait, but the campaigns stayed "
-            f"RUNNING for {obs.at - first.at:.1f}s ({len(running)}: {', '.join(running)}); {paused}\n"
+            f"breaker {breakers} opened, first seen {self.scenario_s(first):.1f}s into the scenario, but the "
+            f"campaigns stayed RUNNING for {obs.at - first.at:.1f}s ({len(running)}: {', '.join(running)}); "
+            f"{paused}\n"
             + (f"errors of their paused or failed jobs:{why}\n" if errors else "")
             + self.render_state(obs, "pause")
         )
@@ -803,7 +822,7 @@ class Monitor:
 
     # -- the picture's data ----------------------------------------------------------------------------------
     def mark(self, kind: str, label: str, at: float | None = None) -> None:
-        """A moment for the report's picture (MARKERS), in seconds since the monitor was made."""
+        """A moment for the report's picture (MARKERS), in seconds on the scenario's clock (see origin)."""
         if len(self.markers) < MAX_MARKERS:
             when = round(self.clock.now() - self.origin, 3) if at is None else round(at, 3)
             self.markers.append((when, kind, label))
@@ -828,24 +847,54 @@ class Monitor:
         self._not_closed = set(not_closed)
         self.samples.append((at, counts, not_closed))
 
-    def chart(self) -> dict[str, Any] | None:
+    def chart(self, campaign_ids: Sequence[str] | None = None) -> dict[str, Any] | None:
         """What the monitor saw over time, for status.json and the report's picture; None if it saw nothing.
 
         `samples`: one per cycle, `[at, {campaign id: [enriched, expected]}, {service: state}]` (only breakers
-        that were not closed); `markers`: `[at, kind, label]`; times in seconds since the monitor was made.
+        that were not closed); `markers`: `[at, kind, label]`; times in seconds since the monitor's origin
+        (the scenario's start). With `campaign_ids`, only those campaigns (the scenario's own: a wait for
+        the run's earlier work also observed other scenarios' campaigns).
         """
         if not self.samples:
             return None
+        own = None if campaign_ids is None else set(campaign_ids)
+        began = {} if self.origin_epoch is None else {"began_at": round(self.origin_epoch, 3)}
+
+        def keep(cid: str) -> bool:
+            return own is None or cid in own
+
         return {
             "campaigns": [
-                {"id": cid, "name": name} for cid, name in sorted(self.names.items(), key=_by_name)
+                {"id": cid, "name": name}
+                for cid, name in sorted(self.names.items(), key=_by_name)
+                if keep(cid)
             ],
             "samples": [
-                [at, {cid: list(v) for cid, v in counts.items()}, dict(breakers)]
+                [at, {cid: list(v) for cid, v in counts.items() if keep(cid)}, dict(breakers)]
                 for at, counts, breakers in self.samples
             ],
             "markers": [list(m) for m in self.markers],
+            **began,
         }
+
+
+def scenario_seconds(stamp: str | None, began_at: float | None) -> float | None:
+    """A platform timestamp (ISO 8601, UTC when it names no zone) as seconds since the scenario began
+    (`began_at`, epoch seconds); None when either is unknown or the stamp is not a time."""
+    if not stamp or began_at is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    return round(moment.replace(tzinfo=moment.tzinfo or UTC).timestamp() - began_at, 3)
+
+
+def _on_scenario_clock(stamp: str, began_at: float | None) -> str:
+    since = scenario_seconds(stamp, began_at)
+    if since is None:
+        return stamp
+    return f"{since:.1f}s into the scenario" if since >= 0 else f"{-since:.1f}s before the scenario began"
 
 
 def _by_name(item: tuple[str, str]) -> tuple[list[Any], str]:
@@ -861,7 +910,7 @@ def render_state_text(tables: Mapping[str, Any]) -> str:
         "  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
     ]
     lines.append("  " + str(tables["breakers"]))
-    lines.append("timeline (seconds since the monitor started):")
+    lines.append("timeline (seconds since the scenario began):")
     for entry in tables["timeline"]:
         steps = " -> ".join(
             f"{at:.1f}s {status}" + (f' "{message}"' if message else "")

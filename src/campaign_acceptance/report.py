@@ -31,15 +31,19 @@ JSON status file keys (schema "campaign-acceptance/status/1"; keys are only ever
 - `shards`: for a merged run, one entry per shard: {`index`, `run_id`, `verdict`, `exit_code`, `duration_s`,
   `scenarios`, `reports_dir`}; else empty;
 - `target`: what was tested, in words (`description`, `api_url`, `database`, `fault_control`, `platform`
-  when the target's OpenAPI document tells it), secrets hidden; `suite_version`;
+  when the target's OpenAPI document tells it), secrets hidden; as the settings name it when the run never
+  reached it; in a merged run the shards' (each distinct value once); `suite_version`;
 - each scenario also has `steps` (list of {`keyword`, `name`, `status`, `duration_s`, `message`, `output`,
   `background`, `details`}; `details` holds a failed wait's progress and timeline tables) and `timeline`
-  (what its monitor saw, see `Monitor.chart()`, or null).
+  (what its monitor saw of the scenario's own campaigns, see `Monitor.chart()`, plus `began_at`: the
+  scenario's start, epoch seconds; or null). Every time of a scenario (timeline, markers, `detected_at`)
+  is seconds since the scenario began.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -49,9 +53,11 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from campaign_acceptance.capacity import CapacityFigures, EnrichmentTiming
 from campaign_acceptance.model import CAMPAIGN_STATUSES, BreakerReport, BreakerState, CampaignSnapshot
+from campaign_acceptance.monitor import scenario_seconds
 from campaign_acceptance.outcome import (
     ABORTED,
     OUTCOME_STATUSES,
@@ -63,6 +69,7 @@ from campaign_acceptance.outcome import (
 )
 from campaign_acceptance.picture import MARKER_WORDS, build_picture
 from campaign_acceptance.sharding import OTHER_SHARD_PREFIX, ShardReport
+from campaign_common.api_path import strip_api_prefix
 from campaign_common.redaction import redact_mapping
 
 __all__ = [
@@ -243,6 +250,23 @@ _environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_URL = re.compile(r"https?://[^\s<>\"'`]+")
+
+
+def linked(text: object) -> Markup:
+    """The text, escaped, with every http(s) address in it a link (a link loads nothing until followed)."""
+    words = str(text)
+    out: list[str] = []
+    position = 0
+    for match in _URL.finditer(words):
+        url = match.group(0).rstrip(".,;:!?)]")
+        out += [escape(words[position : match.start()]), Markup('<a href="{0}">{0}</a>').format(url)]
+        position = match.start() + len(url)
+    out.append(escape(words[position:]))
+    return Markup("").join(out)
+
+
+_environment.filters["linked"] = linked
 
 
 def suite_version() -> str:
@@ -295,7 +319,15 @@ def _step_view(step: StepOutcome, marked: bool) -> dict[str, Any]:
     }
 
 
-def _breaker_view(report: BreakerReport | None) -> dict[str, Any] | None:
+def _on_clock(stamp: str | None, began_at: float | None) -> str:
+    """A platform timestamp as seconds since the scenario began when its start is known, else as written."""
+    since = scenario_seconds(stamp, began_at)
+    if since is None:
+        return stamp or ""
+    return f"{since:.1f} s" if since >= 0 else f"{-since:.1f} s before the scenario began"
+
+
+def _breaker_view(report: BreakerReport | None, began_at: float | None = None) -> dict[str, Any] | None:
     if report is None:
         return None
     return {
@@ -308,7 +340,8 @@ def _breaker_view(report: BreakerReport | None) -> dict[str, Any] | None:
                 "failures": f"{b.failure_count}/{b.failure_threshold}",
                 "queue_paused": "yes" if b.queue_paused else "no",
                 "pause_reason": b.pause_reason or "",
-                "paused_at": b.paused_at or "",
+                "paused_at": _on_clock(b.paused_at, began_at),
+                "paused_stamp": b.paused_at or "",
             }
             for b in (report.breakers or report.all_breakers)
         ],
@@ -344,6 +377,7 @@ def _scenario_view(o: ScenarioOutcome, run_id: str | None) -> dict[str, Any]:
         "tags": " ".join("@" + t for t in o.tags),
         "duration": _duration(o.duration_s),
         "reason": o.reason or "",
+        "note": _note(o),
         "steps": [_step_view(s, s is failing) for s in o.steps],
         "picture": build_picture(o.timeline, run_id),
         "known_issue": (
@@ -356,8 +390,24 @@ def _scenario_view(o: ScenarioOutcome, run_id: str | None) -> dict[str, Any]:
             }
         ),
         "evidence_title": evidence_title,
-        "evidence": _breaker_view(o.evidence),
+        # A pause the scenario provoked and expected is a note, not a warning.
+        "evidence_css": "evidence" if o.status == ABORTED else "evidence expected",
+        "evidence": _breaker_view(o.evidence, (o.timeline or {}).get("began_at")),
+        # The card's times (picture, tables, messages) are on the scenario's clock: said once, at its top.
+        "clock": bool(o.timeline or (o.evidence and o.evidence.detected_at is not None))
+        or any(s.details for s in o.steps),
     }
+
+
+def _note(o: ScenarioOutcome) -> str:
+    """The line under a scenario's outcome: its reason's first line, but the known issue's description only
+    once (the known-issue line says it), and nothing for a plain pass."""
+    if o.status == "passed" and o.known_issue is None:
+        return ""
+    lines = [line for line in (o.reason or "").splitlines() if line.strip()]
+    if o.known_issue is not None:
+        lines = [line for line in lines if o.known_issue.description not in line]
+    return lines[0] if lines else ""
 
 
 def _is_executed(o: ScenarioOutcome) -> bool:
@@ -396,6 +446,78 @@ def _capacity_view(f: CapacityFigures) -> dict[str, Any]:
     }
 
 
+def _campaign_groups(summary: RunSummary) -> list[dict[str, Any]]:
+    """The run's campaigns by the scenario that made them (its picture's campaigns), each group's final
+    statuses counted, and why campaigns of a passed scenario are still RUNNING."""
+    waited = {t.key for t in summary.enrichment}
+    latest = {c.id: c for c in summary.campaigns}
+    groups: list[dict[str, Any]] = []
+    placed: set[str] = set()
+    for o in summary.scenarios:
+        ids = [c["id"] for c in (o.timeline or {}).get("campaigns", []) if c["id"] in latest]
+        if not ids:
+            continue
+        placed.update(ids)
+        groups.append(_campaign_group(o.name, [latest[i] for i in ids], _why_running(o, waited)))
+    rest = [c for c in summary.campaigns if c.id not in placed]
+    if rest:
+        groups.append(_campaign_group("campaigns no scenario watched", rest, ""))
+    return groups
+
+
+def _campaign_group(name: str, campaigns: Sequence[CampaignSnapshot], why: str) -> dict[str, Any]:
+    counts = Counter(c.status for c in campaigns)
+    order = [s for s in CAMPAIGN_STATUSES if counts.get(s)] + sorted(
+        s for s in counts if s not in CAMPAIGN_STATUSES
+    )
+    return {
+        "scenario": name,
+        "counts": ", ".join(f"{counts[s]} {s}" for s in order),
+        "why": why if counts.get("RUNNING") else "",
+        "campaigns": [
+            {"name": c.name, "id": c.id, "status": c.status, "message": c.status_message or ""}
+            for c in campaigns
+        ],
+    }
+
+
+_ENDED_EARLY = {
+    "known_issue": "the scenario failed as its known issue says before they finished",
+    "failed": "the scenario failed before they finished",
+    "aborted": "a service failure stopped the scenario before they finished",
+    "interrupted": "the run was interrupted before they finished",
+}
+
+
+def _why_running(o: ScenarioOutcome, waited: set[str]) -> str:
+    """Why a scenario's campaigns may end RUNNING, in its own terms."""
+    if o.key in waited:
+        # The suite's completion signal is every lead enriched; the platform as built never says COMPLETED.
+        return (
+            "every lead was enriched; the platform did not mark them COMPLETED (the platform as built "
+            "never does)"
+        )
+    if o.status in _ENDED_EARLY:
+        return _ENDED_EARLY[o.status]
+    markers = {m[1] for m in (o.timeline or {}).get("markers", [])}
+    if o.evidence is not None or "pause-noticed" in markers:
+        return (
+            "paused on purpose by the scenario and resumed at its end; it checks the pause, not the "
+            "enrichment after it"
+        )
+    return "the scenario did not wait for them to finish"
+
+
+def _platform_docs(target: dict[str, str]) -> str:
+    """The target's own API documentation (FastAPI serves it at /docs) when it answered with its OpenAPI
+    document; not for the embedded sandbox, which is gone once the run ends."""
+    api_url = target.get("api_url") or ""
+    embedded = target.get("description", "").startswith("embedded sandbox")
+    if not api_url.startswith(("http://", "https://")) or embedded or not target.get("platform"):
+        return ""
+    return strip_api_prefix(api_url.split(",")[0]) + "/docs"
+
+
 def report_context(summary: RunSummary) -> dict[str, Any]:
     """Everything the template shows, as plain words and numbers."""
     # A verdict added later (e.g. an interrupted run) still gets a banner in its own words.
@@ -423,8 +545,14 @@ def report_context(summary: RunSummary) -> dict[str, Any]:
         "detail": detail,
         "counts": _display_counts(summary.scenarios),
         "total": len(summary.scenarios),
-        "target": target.get("description") or "unknown",
+        "target": target.get("description")
+        or (
+            "unknown: the settings could not be read"
+            if summary.cannot_test and not summary.settings
+            else "unknown"
+        ),
         "platform": target.get("platform") or "",
+        "platform_docs": _platform_docs(target),
         "run_id": run_id or "unknown",
         "started": _when(summary.started_at),
         "finished": _when(summary.finished_at),
@@ -435,11 +563,11 @@ def report_context(summary: RunSummary) -> dict[str, Any]:
         "hidden_words": ", ".join(
             f"{n} {why}" for why, n in Counter(o.reason or NOT_SELECTED for o in hidden).items()
         ),
-        "campaign_counts": ", ".join(f"{n} {s}" for s, n in summary.campaign_counts().items()) or "none",
         "campaigns": [
             {"name": c.name, "id": c.id, "status": c.status, "message": c.status_message or ""}
             for c in summary.campaigns
         ],
+        "campaign_groups": _campaign_groups(summary),
         "warnings": list(summary.warnings),
         "capacity": [_capacity_view(f) for f in summary.capacity],
         "shard": (

@@ -116,6 +116,8 @@ def fresh_tenant(world: World) -> None:
         progress=ConsoleProgress(enabled=settings.progress),
         read_errors=session.read_errors,
         stall_s=settings.stall_s,
+        origin=world.scenario.began,
+        origin_epoch=world.scenario.began_at,
     )
 
 

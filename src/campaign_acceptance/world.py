@@ -7,6 +7,7 @@ whose set-up failed.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,9 @@ class ScenarioState:
 
     name: str = ""
     key: str = ""  # runner.scenario_key: file:line, unique per Examples row
+    # When the scenario began (RealClock, monotonic): zero of every time its reports show.
+    began: float = field(default_factory=time.monotonic)
+    began_at: float = field(default_factory=time.time)  # the same moment, epoch seconds
     organization_id: str | None = None
     campaigns: list[CampaignUnderTest] = field(default_factory=list)
     monitor: Monitor | None = None

@@ -42,8 +42,9 @@ RATE_LIMIT_BOUND_S = 20.0
 RUN_BOUND_S = 240.0
 
 STAYED_RUNNING = re.compile(
-    r"breaker openai \(open, \d+/5 failures, paused_at [^)]+\) opened, first seen [0-9.]+s into the wait, "
-    r"but the campaigns stayed RUNNING for [0-9.]+s \(3: [^)]+\(.*\)\); \d+ of their jobs are PAUSED"
+    r"breaker openai \(open, \d+/5 failures, paused_at [^)]+\) opened, "
+    r"first seen [0-9.]+s into the scenario, but the campaigns stayed RUNNING for [0-9.]+s "
+    r"\(3: [^)]+\(.*\)\); \d+ of their jobs are PAUSED"
 )
 STALLED = re.compile(r"(\d+) jobs PENDING for \d+ s after resume, none processing")
 

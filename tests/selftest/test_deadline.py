@@ -23,7 +23,7 @@ def test_enrichment_deadline_without_a_pause_fails_with_progress_and_timeline(
     reason = scenario["reason"]
     assert "enrichment not finished within 0.5s" in reason and "no service failure seen" in reason, reason
     assert "done/expected" in reason, reason
-    table, timeline = reason.split("timeline (seconds since the monitor started):")
+    table, timeline = reason.split("timeline (seconds since the scenario began):")
     # One progress row per campaign of the example: name (id), status, done/expected, fetch, job counts.
     rows = re.findall(r"campaign \d of 3 \([0-9a-f-]+\)\s+(\w+)\s+(\d)/5\s+COMPLETED", table)
     assert len(rows) == 3, reason

@@ -11,18 +11,31 @@ import json
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from selftest_support import BehaveResult, FaultRun, allure_dir
+from selftest_support import (
+    BehaveResult,
+    FaultRun,
+    allure_dir,
+    closed_port,
+    finish_behave,
+    prepare_run,
+    run_behave,
+    start_behave,
+)
 
 from campaign_acceptance.allure_results import CATEGORIES
+from campaign_acceptance.merge import main as merge_main
 
 pytestmark = pytest.mark.selftest
 
 MAX_REPORT_BYTES = 5 * 1024 * 1024
+# The step that names a scenario's campaigns: "3 campaigns with 10 leads each are running/started".
+SCENARIO_SIZE = re.compile(r"(\d+) campaigns with (\d+) leads each")
 # Chromium as root in a container: no sandbox, no GPU, nothing fetched in the background, a fresh profile.
 CHROMIUM_ARGS = (
     "--headless",
@@ -71,12 +84,18 @@ def test_passing_report_names_the_target_shows_every_step_and_stays_small(passin
     assert html.count('<tr class="step ') == len(steps) > 0
     assert all(step["status"] == "passed" for step in steps)
     assert "10 campaigns with 20 leads each are started" in html  # Examples values filled in
-    # The standard example's picture has one line per campaign; its data is in status.json too.
+    # The standard example's picture has a line for each campaign (identical lines drawn once, naming
+    # each of their campaigns); its data is in status.json too.
     standard = next(s for s in status["scenarios"] if "platform team standard" in s["name"])
     assert len(standard["timeline"]["campaigns"]) == 10
-    assert html.count('<polyline class="series"') == sum(
-        len(s["timeline"]["campaigns"]) for s in pictured(result)
-    )
+    drawn = [int(n) for n in re.findall(r'<polyline class="series" [^>]*data-campaigns="(\d+)"', html)]
+    assert sum(drawn) == sum(len(s["timeline"]["campaigns"]) for s in pictured(result))
+    # Each scenario's picture holds its own campaigns only.
+    for scenario in pictured(result):
+        own = {c["id"] for c in scenario["timeline"]["campaigns"]}
+        assert {cid for sample in scenario["timeline"]["samples"] for cid in sample[1]} <= own, scenario[
+            "name"
+        ]
 
 
 def test_deadline_report_marks_the_failed_step_with_its_tables_and_folds_the_deselected(
@@ -225,13 +244,25 @@ def _read_page(driver: Any, page: Path, width: int) -> dict[str, Any]:
           marked: [...document.querySelectorAll('tr.step.marked')].filter(visible).map(e => ({
             text: e.innerText, status: e.dataset.status,
             tables: [...e.querySelectorAll('table')].filter(visible).length})),
-          pictures: [...document.querySelectorAll('svg.timeline')].filter(visible).map(svg => ({
+          target: document.getElementById('target').innerText,
+          pictures: [...document.querySelectorAll('svg.timeline')].filter(visible).map(svg => {
             // A line is drawn when it has points and is not hidden (a flat line has a zero-height box).
-            series: [...svg.querySelectorAll('polyline.series')].filter(line => line.points.numberOfItems > 0
-              && getComputedStyle(line).visibility !== 'hidden' && getComputedStyle(line).display !== 'none'
-              && line.getAttribute('stroke') !== 'none').length,
-            label: svg.getAttribute('aria-labelledby'),
-            desc: svg.querySelector('desc').textContent})),
+            const lines = [...svg.querySelectorAll('polyline.series')].filter(line =>
+              line.points.numberOfItems > 0 && getComputedStyle(line).visibility !== 'hidden'
+              && getComputedStyle(line).display !== 'none'
+              && line.getAttribute('stroke') !== 'none');
+            const card = svg.closest('section.scenario');
+            return {
+              series: lines.length,
+              // How many campaigns the visible lines stand for (identical lines are drawn once).
+              campaigns: lines.reduce((n, line) => n + Number(line.dataset.campaigns), 0),
+              yTop: Math.max(...[...svg.querySelectorAll('text.y-tick')].map(t => Number(t.textContent))),
+              legend: [...svg.closest('figure').querySelectorAll('.legend li')].length,
+              steps: [...card.querySelectorAll('tr.step td.text')].map(td => td.innerText),
+              clock: [...card.querySelectorAll('.clock')].filter(visible).length,
+              label: svg.getAttribute('aria-labelledby'),
+              desc: svg.querySelector('desc').textContent};
+          }),
         };
         """
     )
@@ -271,12 +302,53 @@ def test_a_reader_in_chromium_sees_the_verdict_the_failing_step_and_the_pictures
             assert marked["text"].startswith(f"{stopped['keyword']}\t{stopped['name']}"), (kind, marked)
         if kind == "failed-deadline":
             assert seen["marked"][0]["tables"] >= 2, seen["marked"]  # progress and timeline, as tables
-        # One picture per scenario that waited on campaigns, one line per campaign in each.
+        # One picture per scenario that waited on campaigns, its lines standing for its campaigns.
         expected = [len(s["timeline"]["campaigns"]) for s in pictured(result)]
-        assert [p["series"] for p in seen["pictures"]] == expected, (kind, seen["pictures"])
+        assert [p["campaigns"] for p in seen["pictures"]] == expected, (kind, seen["pictures"])
         assert all(p["label"] and p["desc"].startswith("Enriched leads of") for p in seen["pictures"])
+        for picture in seen["pictures"]:
+            # The scenario's own numbers, as its step says them: its campaigns, its leads at the axis' top.
+            started = [m for step in picture["steps"] if (m := SCENARIO_SIZE.search(step))]
+            assert started, (kind, picture["steps"])
+            campaigns, leads = map(int, started[0].groups())
+            assert picture["campaigns"] == campaigns and picture["yTop"] == leads, (kind, picture)
+            assert picture["legend"] == picture["series"], (kind, picture)  # the legend lists what is seen
+            assert picture["clock"] == 1, (kind, picture)  # the card says its clock once
         shot = _screenshot(browser, int(seen["height"]), tmp_path / f"report-{kind}.png")
         assert shot.stat().st_size > 10_000, shot
         # Still readable on a phone: nothing wider than the screen (wide tables scroll inside their box).
         phone = _read_page(browser, page, 390)
         assert phone["scrollWidth"] <= phone["width"], (kind, "horizontal overflow at phone width", phone)
+
+
+def test_merged_and_cannot_test_pages_name_the_target_in_chromium(browser: Any, tmp_path: Path) -> None:
+    # Two shards, each with its own embedded sandbox, merged; and a run whose target does not answer.
+    runs = [
+        prepare_run(
+            tmp_path / f"shard-{i}",
+            "--tags=@happy_path",
+            defines={"campaigns": "2", "leads": "3", "shard": f"{i}/2"},
+        )
+        for i in (1, 2)
+    ]
+    started = time.monotonic()
+    shards = [finish_behave(run, proc, started, 240) for run, proc in [(r, start_behave(r)) for r in runs]]
+    for shard in shards:
+        assert shard.exit_code == 0 and shard.status is not None, shard.describe()
+    described = {shard.status["target"]["description"] for shard in shards if shard.status}
+    assert described == {"embedded sandbox, profile intended, SQLite"}, described
+    for shard in shards:
+        shutil.move(str(shard.run.junit_dir), str(shard.run.reports_dir / "junit"))
+    merged = tmp_path / "merged"
+    assert merge_main(["--out", str(merged), *(str(s.run.reports_dir) for s in shards)]) == 0
+    url = f"http://127.0.0.1:{closed_port()}"
+    unreachable = run_behave(tmp_path / "unreachable", defines={"api_url": url}, timeout_s=60)
+    assert unreachable.exit_code == 3 and unreachable.status is not None, unreachable.describe()
+
+    seen = _read_page(browser, merged / "report.html", 1280)
+    assert seen["target"] == "embedded sandbox, profile intended, SQLite", seen["target"]
+    assert [p["campaigns"] for p in seen["pictures"]] == [2, 2], seen["pictures"]
+    _screenshot(browser, int(seen["height"]), tmp_path / "report-merged.png")
+    seen = _read_page(browser, page_of(unreachable), 1280)
+    assert seen["target"].startswith(url) and seen["target"] == unreachable.status["target"]["description"]
+    _screenshot(browser, int(seen["height"]), tmp_path / "report-cannot-test.png")

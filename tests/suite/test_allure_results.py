@@ -119,3 +119,21 @@ def test_a_known_issue_result_lands_in_known_issues(tmp_path: Path) -> None:
     finish_results(tmp_path, RunSummary(Verdict.PASSED, "ok", scenarios=[known]))
     (result,) = [json.loads(p.read_text()) for p in tmp_path.glob("*-result.json")]
     assert result["status"] == "failed" and category(result) == "Known issues"
+
+
+def test_a_known_issues_link_is_a_link_of_its_result(tmp_path: Path) -> None:
+    from campaign_acceptance.known_issues import KnownIssue
+
+    write_result(tmp_path, "resume path", "failed", "AssertionError: 3 leads not enriched")
+    issue = KnownIssue("r-15", "resume re-dispatches nothing", "https://tracker/15", ("*",), ".*", ".*")
+    known = ScenarioOutcome(
+        "f:5",
+        "Concurrent",
+        "resume path",
+        "known_issue",
+        reason="known issue r-15: resume",
+        known_issue=issue,
+    )
+    finish_results(tmp_path, RunSummary(Verdict.PASSED, "ok", scenarios=[known]))
+    (result,) = [json.loads(p.read_text()) for p in tmp_path.glob("*-result.json")]
+    assert result["links"] == [{"type": "issue", "name": "r-15", "url": "https://tracker/15"}]

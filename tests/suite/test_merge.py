@@ -34,6 +34,14 @@ def shard_status(
             )
         else:
             scenarios.append(ScenarioOutcome(key, "F", key, results[key], None, ("happy",), 2.0))
+    run.setdefault(
+        "target",
+        {
+            "description": "embedded sandbox, profile intended, SQLite",
+            "api_url": f"http://127.0.0.1:{8000 + index}",
+            "platform": "campaign-sandbox 0.1.0",
+        },
+    )
     summary = RunSummary(
         verdict=Verdict.PASSED,  # the shard's own verdict is not what the merge uses
         reason="shard",
@@ -63,6 +71,21 @@ def test_all_passed_shards_merge_to_passed_with_every_outcome_from_its_owner(tmp
     assert summary.settings["run_id"] == "run-1, run-2"
     assert summary.started_at == 1_700_000_001.0 and summary.finished_at == 1_700_000_102.0
     assert [s["index"] for s in summary.shards] == [1, 2]
+
+
+def test_the_merged_reports_name_the_target_every_shard_recorded(tmp_path: Path) -> None:
+    ok = dict.fromkeys(KEYS, "passed")
+    one = shard_status(tmp_path, 1, KEYS[:2], ok)
+    two = shard_status(tmp_path, 2, KEYS[2:], ok)
+    assert main(["--out", str(tmp_path / "merged"), str(one), str(two)]) == 0
+    status = json.loads((tmp_path / "merged" / "status.json").read_text())
+    assert status["target"] == {
+        "description": "embedded sandbox, profile intended, SQLite",  # the same in both: said once
+        "api_url": "http://127.0.0.1:8001, http://127.0.0.1:8002",  # each shard's own sandbox
+        "platform": "campaign-sandbox 0.1.0",
+    }
+    page = (tmp_path / "merged" / "report.html").read_text()
+    assert '<dd id="target">embedded sandbox, profile intended, SQLite</dd>' in page
 
 
 @pytest.mark.parametrize(

@@ -569,7 +569,7 @@ def test_breaker_open_with_campaigns_still_running_fails_within_a_few_cycles_nam
     waited = clock.t - 1000.0
     assert waited < 5, f"took {waited:.1f}s of a 60 s deadline"
     assert "breaker openai (open, 5/5 failures, paused_at 2026-12-01T20:00:00) opened" in text
-    assert "first seen 0.2s into the wait" in text
+    assert "first seen 0.2s into the scenario" in text
     assert "stayed RUNNING" in text and "Campaign a (a), Campaign b (b)" in text
     assert "7 of their jobs are PAUSED" in text
     assert "PAUSED Job paused: Required service openai unavailable (7 jobs)" in text.splitlines()[2]

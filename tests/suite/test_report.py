@@ -324,10 +324,9 @@ def test_a_known_issue_reads_as_such_with_its_id_and_link() -> None:
     page = render_html(RunSummary(Verdict.PASSED, "ok", scenarios=[outcome]))
     assert "known issue (does not fail the verdict)" in page
     assert (
-        "listed known issue <strong>resume-15</strong>: resume re-dispatches nothing · https://tracker/15"
-        in page
+        "listed <strong>known issue resume-15</strong>: resume re-dispatches nothing · "
+        '<a href="https://tracker/15">https://tracker/15</a>' in page
     )
-    assert 'href="https://tracker' not in page  # a link as text: the page loads nothing
 
     assert "provoked on purpose" not in page
 
@@ -377,3 +376,112 @@ def test_html_banner_names_the_platforms_own_rate_limiter_instead_of_a_third_par
     assert "by a third-party service failure" not in page
     plain = render_html(summary())
     assert "Stopped: service failure" in plain and "by a third-party service failure" in plain
+
+
+def test_a_known_issues_description_appears_once_and_the_note_says_how_it_failed() -> None:
+    from campaign_acceptance.known_issues import KnownIssue
+
+    issue = KnownIssue("resume-15", "resume re-dispatches nothing", "", ("*",), ".*", ".*")
+    outcome = ScenarioOutcome(
+        "f:1", "Breakers", "resume path", "known_issue",
+        reason="known issue resume-15: resume re-dispatches nothing\nfailed as expected: 4 jobs PENDING",
+        known_issue=issue,
+    )  # fmt: skip
+    page = render_html(RunSummary(Verdict.PASSED, "ok", scenarios=[outcome]))
+    assert page.count("resume re-dispatches nothing") == 1
+    assert '<p class="muted note">failed as expected: 4 jobs PENDING</p>' in page
+
+
+def test_addresses_in_the_report_are_links_and_the_targets_api_docs_are_linked() -> None:
+    base = summary()
+    base.warnings = ["metrics not pushed to http://push.example:9091/metrics: refused."]
+    base.target = {
+        "description": "http://platform.example:8000, PostgreSQL",
+        "api_url": "http://platform.example:8000/api/v1",
+        "platform": "fastapi-k8-proto 0.1.0",  # it answered: its documentation is served
+    }
+    page = render_html(base)
+    assert '<a href="http://push.example:9091/metrics">http://push.example:9091/metrics</a>: refused.' in page
+    assert '<a href="http://platform.example:8000/docs">' in page
+    # The embedded sandbox is gone once the run ends: no link to its address.
+    sandbox = summary()
+    sandbox.target = {
+        "description": "embedded sandbox, profile intended, SQLite",
+        "api_url": "http://127.0.0.1:5",
+    }
+    assert "127.0.0.1:5/docs" not in render_html(sandbox)
+    # Nor for a target that never answered (a run that could not test it).
+    unreached = summary()
+    unreached.target = {
+        "description": "http://down.example:8000, no database",
+        "api_url": "http://down.example:8000",
+    }
+    assert "down.example:8000/docs" not in render_html(unreached)
+
+
+def test_a_pause_provoked_on_purpose_is_a_neutral_note_an_abort_a_warning() -> None:
+    provoked = ScenarioOutcome("f:5", "Breakers", "pause openai", "passed", duration_s=2.0, evidence=REPORT)
+    page = render_html(RunSummary(verdict=Verdict.PASSED, reason="all passed", scenarios=[provoked]))
+    assert '<div class="evidence expected">' in page and '<div class="evidence">' not in page
+    assert '<div class="evidence">' in render_html(summary())  # the aborted scenario's box
+
+
+def test_the_campaign_summary_says_whose_campaigns_they_are_and_why_some_are_running() -> None:
+    def chart(*ids: str) -> dict[str, object]:
+        return {"campaigns": [{"id": i, "name": i} for i in ids], "samples": [], "markers": []}
+
+    scenarios = [
+        ScenarioOutcome("f:1", "F", "happy path", "passed", timeline=chart("h1", "h2")),
+        ScenarioOutcome("f:9", "F", "operator pause", "passed", evidence=REPORT, timeline=chart("p1")),
+    ]
+    campaigns = [
+        CampaignSnapshot("h1", "h1", "COMPLETED"),
+        CampaignSnapshot("h2", "h2", "RUNNING"),
+        CampaignSnapshot("p1", "p1", "RUNNING", "Campaign resumed - services are available"),
+    ]
+    timing = EnrichmentTiming("f:1", "happy path", 2, 10, 1.0, 2.0)
+    page = render_html(
+        RunSummary(Verdict.PASSED, "ok", scenarios=scenarios, campaigns=campaigns, enrichment=[timing])
+    )
+    groups = page.split('id="campaign-groups"', 1)[1].split("</ul>", 1)[0]
+    assert "<strong>happy path</strong>: 1 RUNNING, 1 COMPLETED" in groups
+    assert "every lead was enriched; the platform did not mark them COMPLETED" in groups
+    assert "<strong>operator pause</strong>: 1 RUNNING" in groups
+    assert "paused on purpose by the scenario and resumed at its end" in groups
+    # A scenario that failed left its campaigns RUNNING for that reason, whatever it paused.
+    scenarios[1] = dataclasses.replace(scenarios[1], status="known_issue")
+    page = render_html(RunSummary(Verdict.PASSED, "ok", scenarios=scenarios, campaigns=campaigns))
+    assert "the scenario failed as its known issue says before they finished" in page
+
+
+def test_a_run_whose_settings_could_not_be_read_says_why_its_target_is_unknown() -> None:
+    page = render_html(
+        RunSummary(Verdict.CANNOT_TEST, "Nothing could be tested: setting scale: ...", cannot_test="x")
+    )
+    assert '<dd id="target">unknown: the settings could not be read</dd>' in page
+
+
+def test_a_scenario_card_says_once_that_its_times_are_seconds_since_the_scenario_began() -> None:
+    chart = {
+        "campaigns": [{"id": "a", "name": "a"}],
+        "samples": [[0.5, {"a": [1, 5]}, {}], [2.0, {"a": [5, 5]}, {}]],
+    }
+    noticed = dataclasses.replace(REPORT, detected_at=6.9)
+    outcome = ScenarioOutcome("f:5", "B", "pause", "passed", evidence=noticed, timeline=chart, steps=STEPS)
+    page = render_html(RunSummary(Verdict.PASSED, "ok", scenarios=[outcome]))
+    card = page.split('<section class="scenario"', 1)[1].split("</section>", 1)[0]
+    assert card.count("seconds since the scenario began") == 1
+    assert "Noticed at 6.9 s." in card and "into the wait" not in card
+    assert "since the monitor started" not in card
+
+
+def test_the_platforms_paused_at_is_put_on_the_scenarios_clock() -> None:
+    began = T0.timestamp()
+    opened = dataclasses.replace(
+        OPENAI, paused_at="2026-01-01T00:00:06.900000"
+    )  # UTC, as the platform writes
+    evidence = dataclasses.replace(REPORT, breakers=(opened,))
+    chart = {"campaigns": [], "samples": [], "markers": [], "began_at": began}
+    outcome = ScenarioOutcome("f:5", "B", "pause", "passed", evidence=evidence, timeline=chart)
+    page = render_html(RunSummary(Verdict.PASSED, "ok", scenarios=[outcome]))
+    assert '<td title="2026-01-01T00:00:06.900000 (the platform\'s clock)">6.9 s</td>' in page
