@@ -310,6 +310,10 @@ def _wrapped_elsewhere(route: Route, keys: Mapping[str, Any]) -> bool:
     return {"status", "data"} <= set(keys) and route.reads[0].path.split(".")[0] not in keys
 
 
+def _a(kind: str) -> str:
+    return ("an " if kind[0] in "aeiou" else "a ") + kind
+
+
 def _field(route: Route, wanted: Field, text: str) -> str:
     return f"`{route.label}`: field `{wanted.path}` {text}"
 
@@ -379,7 +383,7 @@ def _check_type(check: ContractCheck, route: Route, wanted: Field, schema: _Sche
     if documented not in (None, wanted.type) and (wanted.type, documented) != ("number", "integer"):
         check.drift(_field(route, wanted, f"is {documented}, the suite reads {wanted.type}"))
     if schema.nullable and not wanted.nullable:
-        check.drift(_field(route, wanted, f"may be null, the suite reads a {wanted.type}"))
+        check.drift(_field(route, wanted, f"may be null, the suite reads {_a(wanted.type)}"))
     if wanted.enum is not None:
         values = schema.body.get("enum")
         if isinstance(values, list):
@@ -471,7 +475,7 @@ def _check_value(check: ContractCheck, route: Route, wanted: Field, data: Any) -
             check.note(f"`{route.label}`: `{value}` was empty: its items were not checked")
         elif value is None:
             if not wanted.nullable:
-                check.drift(_field(route, wanted, f"is null, the suite reads a {wanted.type}"))
+                check.drift(_field(route, wanted, f"is null, the suite reads {_a(wanted.type)}"))
         else:
             got = _json_type(value)
             if got != wanted.type and not (wanted.type == "number" and got == "integer"):
