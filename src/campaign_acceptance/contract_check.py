@@ -262,7 +262,7 @@ def _check_request(check: ContractCheck, doc: _Document, route: Route, request: 
     schema = doc.resolve(media.get("schema") if isinstance(media, Mapping) else None)
     if schema.opaque:
         if route.body:
-            check.note(f"`{route.label}`: request body not described by the document")
+            check.note(f"`{route.label}`: the request body is not described by the document")
         return
     for name in route.body:
         if name not in schema.properties:
@@ -361,7 +361,7 @@ def _check_fields(check: ContractCheck, doc: _Document, route: Route, root: _Sch
                         check.drift(_field(route, wanted, "missing"))
                     elif state == "opaque":
                         where = f"`{prefix}`" if prefix else "the answer"
-                        check.note(f"`{route.label}`: {where} not described by the document")
+                        check.note(f"`{route.label}`: {where} is not described by the document")
                     elif child is not None:
                         following.append(child)
                 objects.setdefault(prefix, schema)

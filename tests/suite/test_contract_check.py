@@ -61,7 +61,7 @@ def test_the_platform_document_has_everything_the_suite_uses() -> None:
     print("\n" + found.render())  # the output the lead's note quotes (pytest -s)
     assert found.drifts == []
     # Its queue status answer is a bare object: the breakers are checked on real answers only.
-    assert found.notes == ["`GET /queue-management/status`: the answer not described by the document"]
+    assert found.notes == ["`GET /queue-management/status`: the answer is not described by the document"]
     assert (
         found.summary_of_unused()
         == "28 operations and 86 answer fields the suite does not use (not a failure)"
@@ -196,7 +196,7 @@ def test_a_different_success_status_is_a_note() -> None:
     assert found.notes == [
         "`POST /campaigns/`: documented success status 200, the contract says 201 "
         "(the client accepts any 2xx)",
-        "`GET /queue-management/status`: the answer not described by the document",
+        "`GET /queue-management/status`: the answer is not described by the document",
     ]
 
 
