@@ -1,5 +1,6 @@
-"""The @contract feature against the sandbox: passes in both profiles, and reports each planted drift
-(the sandbox's setting defects, suite setting sandbox_defects) as exit 1 with exactly its lines.
+"""The @contract feature against the sandbox: passes in both profiles, reports each planted drift (the
+sandbox's setting defects, suite setting sandbox_defects) as exit 1 with exactly its lines, and skips the
+document half with the reason on a target that serves no OpenAPI document.
 
 Only @contract runs (a few seconds each); both of its scenarios report, one per half of the check.
 """
@@ -9,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from selftest_support import BehaveResult, assert_no_traceback, run_behave
+from fault_proxy import FaultProxy, Rule
+from selftest_support import BehaveResult, SandboxFactory, assert_no_traceback, new_run_id, run_behave
 
 pytestmark = pytest.mark.selftest
 
@@ -73,3 +75,22 @@ def test_each_planted_drift_is_reported_exactly(tmp_path: Path, drift: str) -> N
     assert_no_traceback(result)
     shown = [line for line in result.stdout.splitlines() if "`" in line or "verdict" in line]
     print(f"\n--- {drift}\n" + "\n".join(shown))  # for the record (pytest -s)
+
+
+def test_a_target_without_an_api_description_skips_that_half_with_the_reason(
+    tmp_path: Path, own_sandbox: SandboxFactory
+) -> None:
+    server, _ = own_sandbox()
+    # A platform behind a gateway that does not publish the document: 404 wherever the suite looks for it.
+    with FaultProxy(server.url) as proxy:
+        proxy.add(Rule("status", r"openapi\.json$", status=404, body='{"detail": "Not Found"}'))
+        defines = {"api_url": proxy.url, "database_url": server.database_url, "run_id": new_run_id("no-doc")}
+        result = run_behave(tmp_path, "--tags=@contract", defines=defines, timeout_s=120)
+    assert result.exit_code == 0, result.describe()
+    document = result.scenario(DOCUMENT)
+    assert document["status"] == "skipped", result.describe()
+    assert document["reason"] == (
+        "the target serves no OpenAPI document "
+        "(GET /api/v1/openapi.json answered 404; GET /openapi.json answered 404)"
+    ), result.describe()
+    assert result.scenario(ANSWERS)["status"] == "passed", result.describe()
