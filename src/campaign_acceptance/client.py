@@ -321,6 +321,8 @@ class PlatformClient(_HttpBase):
         if not isinstance(token, str) or not token:
             raise self._error("POST", self.url("auth/login"), 200, "login answer has no token.access_token")
         self._remember_secret(token)
+        kept = self.answers["login"]
+        self.answers["login"] = Answer(kept.status, _token_hidden(kept.body))
         self._session.headers["Authorization"] = f"Bearer {token}"
         self._authenticated = True
         self._credentials = (email, password)
@@ -413,6 +415,15 @@ class PlatformClient(_HttpBase):
 
     def resume_service(self, service: str) -> dict[str, Any]:
         return self._route("resume_service", json={"service": service})
+
+
+def _token_hidden(body: Any) -> Any:
+    """The answer with every ``access_token`` value replaced by ``***``: its place and type, not the token."""
+    if isinstance(body, dict):
+        return {k: "***" if k == "access_token" else _token_hidden(v) for k, v in body.items()}
+    if isinstance(body, list):
+        return [_token_hidden(v) for v in body]
+    return body
 
 
 def _declared(route: Route, what: str, given: Mapping[str, Any], declared: tuple[str, ...]) -> None:

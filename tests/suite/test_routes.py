@@ -110,3 +110,5 @@ def test_the_client_calls_exactly_the_routes_of_the_table(sandboxes: Sandboxes) 
         client.pause_service("apollo", "routes table")
         client.resume_service("apollo")
         assert sorted(client.answers) == sorted(ROUTES)
+        token = str(client._session.headers["Authorization"]).removeprefix("Bearer ")
+        assert len(token) > 20 and token not in repr(client.answers)  # kept answers hold no token
