@@ -4,9 +4,10 @@ Feature: The platform still speaks the contract this suite relies on
   We want a change to a path, a field, an enum value or a status the suite relies on found first and precisely
   So that a release that drifted reads as one line per difference, not as scenarios failing later
 
-  It runs before every other feature, reads the platform's state without changing it (no campaign
-  started, no breaker touched) and takes seconds. Additions the suite does not use are notes, never
-  failures. A target that publishes no API description skips the first scenario and says why.
+  It runs before every other feature and takes seconds. It changes nothing but the run's own tenant
+  (one campaign created and read back, never started) and touches no circuit breaker. Additions the
+  suite does not use are notes, never failures. A target that publishes no API description skips the
+  first scenario and says why.
 
   Scenario: The platform's API description still has every route and field the suite uses
     When the platform's API description is compared with the routes and fields the suite uses
