@@ -4,7 +4,8 @@ Figures, not pass/fail. Each size gets a fresh sandbox started with its CLI in a
 (`python -m campaign_sandbox`), so the suite's peak memory is the suite's alone, and one behave run of
 `--tags=@capacity -D campaigns=N -D leads=M`; the figures are read from that run's status.json.
 
-Run: .venv/bin/python bench/capacity.py [--campaigns 25 50 100] [--leads 20] [--workers 16] [--json out.json]
+Run: .venv/bin/python bench/capacity.py [--campaigns N ...] [--leads 20] [--workers 16] [--json out.json]
+(--campaigns takes any number of sizes, default 25 50 100.)
 """
 
 from __future__ import annotations
@@ -114,14 +115,26 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"a size is a number of campaigns, at least 1: {text}")
+    return number
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--campaigns", type=int, nargs=3, default=[25, 50, 100], metavar="N")
+    # Any number of sizes: one for a single figure, more for the growth rows (each relative to the smallest).
+    parser.add_argument("--campaigns", type=positive, nargs="+", default=[25, 50, 100], metavar="N")
     parser.add_argument("--leads", type=int, default=20, help="leads per campaign (M)")
     parser.add_argument("--workers", type=int, default=16, help="sandbox worker threads")
     parser.add_argument("--deadline", type=float, default=900.0, help="enrichment deadline per size (s)")
     parser.add_argument("--json", help="also write the figures to this file")
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    args = parse_args()
     results = []
     for campaigns in sorted(args.campaigns):
         print(f"running {campaigns} x {args.leads} ...", file=sys.stderr, flush=True)

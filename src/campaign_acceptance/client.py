@@ -13,9 +13,9 @@ token, passwords it sent) never appear in errors or in ``repr``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -25,10 +25,11 @@ from urllib3.util.retry import Retry
 
 from campaign_acceptance.errors import ApiError
 from campaign_acceptance.model import SERVICES, BreakerState
+from campaign_acceptance.routes import ROUTES, Route
 from campaign_common.api_path import api_path, strip_api_prefix
 from campaign_common.redaction import redact, redact_url
 
-__all__ = ["FaultControl", "PlatformClient", "parse_breaker", "unwrap"]
+__all__ = ["Answer", "FaultControl", "PlatformClient", "parse_breaker", "unwrap"]
 PER_PAGE = 100  # the platform's maximum page size for campaigns, jobs and leads
 EXCERPT_CHARS = 300
 DEFAULT_SEARCH_URL = (
@@ -77,8 +78,12 @@ def _session(retries: int, backoff_s: float) -> requests.Session:
     return session
 
 
-def _segment(value: str | int) -> str:
-    return quote(str(value), safe="")
+@dataclass(frozen=True)
+class Answer:
+    """A route's last successful answer as sent (envelope included): what the contract check reads."""
+
+    status: int
+    body: Any
 
 
 class _HttpBase:
@@ -89,6 +94,7 @@ class _HttpBase:
         self.timeout = timeout
         self._session = _session(retries, backoff_s)
         self._secrets: set[str] = set()
+        self.answers: dict[str, Answer] = {}  # by route name (routes.ROUTES): the last answer of each
         # HTTP answers received, redirects included (urllib3's retries are not seen): the monitor's budget.
         self.request_count = 0
         self._session.hooks["response"].append(self._count)
@@ -136,12 +142,16 @@ class _HttpBase:
         except requests.RequestException as exc:
             raise self._error(method, url, None, f"request failed: {type(exc).__name__}: {exc}") from None
 
-    def _call(self, method: str, url: str, **kwargs: Any) -> Any:
-        """Send, raise ApiError unless 2xx, return the body with its envelope removed."""
+    def _call(self, method: str, url: str, *, route: str | None = None, **kwargs: Any) -> Any:
+        """Send, raise ApiError unless 2xx, return the body with its envelope removed (and keep it as the
+        answer of ``route``)."""
         response = self._send(method, url, **kwargs)
         if not response.ok:
             raise self._error(method, response.url or url, response.status_code, response.text)
-        return unwrap(_json_or_text(response))
+        body = _json_or_text(response)
+        if route is not None:
+            self.answers[route] = Answer(response.status_code, body)
+        return unwrap(body)
 
     def _object(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
         """Like _call, for answers that must be a JSON object: anything else is an unexpected answer."""
@@ -266,49 +276,65 @@ class PlatformClient(_HttpBase):
             ) from None
         self.relogins += 1
 
-    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        return self._object("GET", self.url(path), params=params)
+    def _route(
+        self,
+        name: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        segments: Mapping[str, str | int] | None = None,
+    ) -> dict[str, Any]:
+        """Call the route ``name`` of routes.ROUTES: its method and path, only the parameters and body
+        fields it declares (so the table the contract check compares cannot miss one)."""
+        route = ROUTES[name]
+        _declared(route, "query parameter", params or {}, route.query)
+        _declared(route, "body field", json if isinstance(json, dict) else {}, route.body)
+        url = self.url(route.at(**(segments or {})))
+        return self._object(route.method, url, json=json, params=params, route=name)
 
-    def _post(self, path: str, json: Any = None) -> dict[str, Any]:
-        return self._object("POST", self.url(path), json=json)
-
-    def _field(self, body: dict[str, Any], key: str, method: str, path: str) -> dict[str, Any]:
+    def _field(self, body: dict[str, Any], key: str, name: str) -> dict[str, Any]:
         value = body.get(key)
         if not isinstance(value, dict):
-            raise self._error(method, self.url(path), 200, f"answer has no {key!r} object: {body}")
+            route = ROUTES[name]
+            shown = f"answer has no {key!r} object: {body}"
+            raise self._error(route.method, self.url(route.path), 200, shown)
         return value
 
     # -- health and auth ---------------------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
-        return self._get("health/")
+        return self._route("health")
 
     def signup(self, email: str, password: str) -> dict[str, Any]:
         """Register a user; returns the user object (``id``, ``email``, ...)."""
         self._remember_secret(password)
-        body = self._post("auth/signup", {"email": email, "password": password, "confirm_password": password})
-        return self._field(body, "user", "POST", "auth/signup")
+        body = self._route(
+            "signup", json={"email": email, "password": password, "confirm_password": password}
+        )
+        return self._field(body, "user", "signup")
 
     def login(self, email: str, password: str) -> dict[str, Any]:
         """Log in and keep the bearer token in the session for every later call; returns the user object."""
         self._remember_secret(password)
-        body = self._post("auth/login", {"email": email, "password": password})
-        token = self._field(body, "token", "POST", "auth/login").get("access_token")
+        body = self._route("login", json={"email": email, "password": password})
+        token = self._field(body, "token", "login").get("access_token")
         if not isinstance(token, str) or not token:
             raise self._error("POST", self.url("auth/login"), 200, "login answer has no token.access_token")
         self._remember_secret(token)
+        kept = self.answers["login"]
+        self.answers["login"] = Answer(kept.status, _token_hidden(kept.body))
         self._session.headers["Authorization"] = f"Bearer {token}"
         self._authenticated = True
         self._credentials = (email, password)
-        return self._field(body, "user", "POST", "auth/login")
+        return self._field(body, "user", "login")
 
     def me(self) -> dict[str, Any]:
-        return self._get("auth/me")
+        return self._route("me")
 
     # -- organizations and campaigns ---------------------------------------------------------------------
 
     def create_organization(self, name: str, description: str) -> dict[str, Any]:
-        return self._post("organizations/", {"name": name, "description": description})
+        return self._route("create_organization", json={"name": name, "description": description})
 
     def create_campaign(
         self,
@@ -328,38 +354,39 @@ class PlatformClient(_HttpBase):
             "totalRecords": total_records,
             "url": url,
         }
-        return self._post("campaigns/", payload)
+        return self._route("create_campaign", json=payload)
 
     def start_campaign(self, campaign_id: str) -> dict[str, Any]:
-        return self._post(f"campaigns/{_segment(campaign_id)}/start", {})
+        return self._route("start_campaign", json={}, segments={"id": campaign_id})
 
     def get_campaign(self, campaign_id: str) -> dict[str, Any]:
-        return self._get(f"campaigns/{_segment(campaign_id)}")
+        return self._route("get_campaign", segments={"id": campaign_id})
 
     def pause_campaign(self, campaign_id: str, reason: str) -> dict[str, Any]:
-        return self._post(f"campaigns/{_segment(campaign_id)}/pause", {"reason": reason})
+        return self._route("pause_campaign", json={"reason": reason}, segments={"id": campaign_id})
 
     def resume_campaign(self, campaign_id: str) -> dict[str, Any]:
-        return self._post(f"campaigns/{_segment(campaign_id)}/resume")
+        return self._route("resume_campaign", segments={"id": campaign_id})
 
     def list_campaigns(self, organization_id: str) -> list[dict[str, Any]]:
         """Every campaign of the organization (all pages, 100 per page)."""
-        return self._all_pages("campaigns/", "campaigns", {"organization_id": organization_id})
+        return self._all_pages("list_campaigns", "campaigns", {"organization_id": organization_id})
 
     def list_jobs(self, campaign_id: str) -> list[dict[str, Any]]:
-        return self._all_pages("jobs/", "jobs", {"campaign_id": campaign_id})
+        return self._all_pages("list_jobs", "jobs", {"campaign_id": campaign_id})
 
     def list_leads(self, campaign_id: str) -> list[dict[str, Any]]:
-        return self._all_pages("leads/", "leads", {"campaign_id": campaign_id})
+        return self._all_pages("list_leads", "leads", {"campaign_id": campaign_id})
 
-    def _all_pages(self, path: str, key: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def _all_pages(self, name: str, key: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         page, pages = 1, 1
         while page <= pages and page <= _MAX_PAGES:
-            data = self._get(path, {**params, "page": page, "per_page": PER_PAGE})
+            data = self._route(name, params={**params, "page": page, "per_page": PER_PAGE})
             chunk = data.get(key)
             if not isinstance(chunk, list):
-                raise self._error("GET", self.url(path), 200, f"answer has no {key!r} list: {data}")
+                url = self.url(ROUTES[name].path)
+                raise self._error("GET", url, 200, f"answer has no {key!r} list: {data}")
             items.extend(chunk)
             pages = int(data.get("pages") or 1)
             page += 1
@@ -369,7 +396,7 @@ class PlatformClient(_HttpBase):
 
     def queue_status(self) -> dict[str, Any]:
         """``GET /queue-management/status`` data as the platform sent it."""
-        return self._get("queue-management/status")
+        return self._route("queue_status")
 
     def breakers(self) -> dict[str, BreakerState]:
         """Every service's breaker in the platform's order; an entry it could not read is state "unknown"."""
@@ -378,16 +405,31 @@ class PlatformClient(_HttpBase):
         if not isinstance(entries, dict):
             # Quirk 41: on an internal failure the platform answers 200 with data {"error": ...}.
             shown = data.get("error", data)
-            raise self._error("GET", self.url("queue-management/status"), 200, f"no breaker states: {shown}")
+            url = self.url(ROUTES["queue_status"].path)
+            raise self._error("GET", url, 200, f"no breaker states: {shown}")
         order = [s for s in SERVICES if s in entries] + [s for s in entries if s not in SERVICES]
         return {service: parse_breaker(service, entries[service]) for service in order}
 
     def pause_service(self, service: str, reason: str) -> dict[str, Any]:
-        body = {"service": service, "reason": reason}
-        return self._post("queue-management/pause-service", body)
+        return self._route("pause_service", json={"service": service, "reason": reason})
 
     def resume_service(self, service: str) -> dict[str, Any]:
-        return self._post("queue-management/resume-service", {"service": service})
+        return self._route("resume_service", json={"service": service})
+
+
+def _token_hidden(body: Any) -> Any:
+    """The answer with every ``access_token`` value replaced by ``***``: its place and type, not the token."""
+    if isinstance(body, dict):
+        return {k: "***" if k == "access_token" else _token_hidden(v) for k, v in body.items()}
+    if isinstance(body, list):
+        return [_token_hidden(v) for v in body]
+    return body
+
+
+def _declared(route: Route, what: str, given: Mapping[str, Any], declared: tuple[str, ...]) -> None:
+    undeclared = sorted(set(given) - set(declared))
+    if undeclared:  # a programming error: the contract check would not know the suite relies on it
+        raise ValueError(f"{route.label}: {what} {', '.join(undeclared)} not declared in routes.ROUTES")
 
 
 def parse_breaker(service: str, entry: Any) -> BreakerState:

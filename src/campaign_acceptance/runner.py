@@ -82,7 +82,7 @@ from campaign_acceptance.outcome import (
 )
 from campaign_acceptance.progress import say
 from campaign_acceptance.report import RunSummary, summary_campaigns, write_reports
-from campaign_acceptance.selection import Selection, apply_selection
+from campaign_acceptance.selection import Selection, apply_selection, contract_first
 from campaign_acceptance.settings import Settings, reports_dir_from_behave, settings_from_behave
 
 __all__ = [
@@ -595,6 +595,7 @@ class VerdictRunner(Runner):  # type: ignore[misc]
     def run_model(self, features: Any = None) -> bool:
         # The suite's own selection rules (selection.py), before any hook runs.
         settings = self._peek_settings()
+        contract_first(self.features if features is None else features)
         self.selection = apply_selection(
             self.features if features is None else features,
             self.config,

@@ -8,6 +8,8 @@ its reason (so every report lists it, as behave lists scenarios its tags left ou
 - Health monitoring (setting health_monitoring) with no tag selection given runs only the scenarios that
   trip no breaker: a scheduled run must not pause everyone's campaigns.
 - A shard (setting shard=i/N) runs its part of what the rules above and behave selected (sharding.assign).
+- `@contract` features run first, whatever their file names (behave sorts files by name): a platform whose
+  contract drifted is said so before scenarios fail for reasons of their own.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from campaign_acceptance.sharding import Shard, ShardReport, assign, other_shard
 
 __all__ = [
     "CAPACITY_REASON",
+    "CONTRACT_TAG",
     "MONITORING_REASON",
     "Selection",
     "all_scenarios",
     "apply_selection",
+    "contract_first",
     "names_tag",
     "tags_text",
 ]
@@ -32,6 +36,7 @@ __all__ = [
 CAPACITY_TAG = "capacity"
 CAPACITY_REASON = "not selected: @capacity scenarios run only when the tag selection names @capacity"
 TRIPS_BREAKER_TAG = "trips_breaker"
+CONTRACT_TAG = "contract"
 MONITORING_REASON = "not selected: health monitoring runs only scenarios that trip no breaker"
 
 
@@ -66,6 +71,11 @@ def _key(scenario: Any) -> str:
 def all_scenarios(features: Iterable[Any]) -> list[Any]:
     """Every scenario in file order, one per Examples row of an outline."""
     return [scenario for feature in features for scenario in feature.walk_scenarios()]
+
+
+def contract_first(features: list[Any]) -> None:
+    """Put the ``@contract`` features first, in place (a stable sort: the others keep behave's order)."""
+    features.sort(key=lambda feature: CONTRACT_TAG not in feature.tags)
 
 
 def apply_selection(

@@ -167,6 +167,10 @@ def _rate_limits(raw: str) -> str:
     return value
 
 
+def _names(raw: str) -> frozenset[str]:
+    return frozenset(name.strip() for name in raw.split(",") if name.strip())
+
+
 def _path(raw: str) -> Path:
     return Path(raw.strip())
 
@@ -240,6 +244,8 @@ class Settings(BaseSettings):
     # None: the sandbox's own default (intended, published limits) or its SANDBOX_PROFILE/_RATE_LIMITS.
     sandbox_profile: Annotated[str, _one_of(*(p.value for p in ProfileName))] | None = None
     sandbox_rate_limits: Annotated[str, _raw(_rate_limits)] | None = None
+    # Defects planted in the embedded sandbox (its setting defects), for self-tests; the sandbox checks names.
+    sandbox_defects: Annotated[frozenset[str], _raw(_names)] = frozenset()
     progress: Flag = True
     # Health monitoring (metrics.py): scheduled runs select no @trips_breaker scenario by default and export
     # Prometheus metrics to metrics_textfile (default <reports_dir>/campaign_acceptance.prom) and the gateway.
@@ -301,6 +307,8 @@ def supplied(layer: Mapping[str, str]) -> dict[str, str | None]:
 
 
 def _text(value: object) -> str:
+    if isinstance(value, frozenset):
+        return ",".join(sorted(map(str, value)))
     return "" if value is None else str(value)
 
 

@@ -19,6 +19,7 @@ __all__ = ["CampaignUnderTest", "ScenarioState", "Session", "TenantUser", "World
 if TYPE_CHECKING:
     from campaign_acceptance.capacity import EnrichmentTiming
     from campaign_acceptance.client import FaultControl, PlatformClient
+    from campaign_acceptance.contract_check import ContractCheck
     from campaign_acceptance.database import DatabaseProbe
     from campaign_acceptance.model import BreakerReport, Observation
     from campaign_acceptance.monitor import Monitor, ReadErrors
@@ -67,6 +68,9 @@ class ScenarioState:
     started_at: float | None = None
     fetch_phase_s: float | None = None
     enrichment: EnrichmentTiming | None = None
+    # What the contract check found (contract_check), and in what: the document or the tenant's answers.
+    contract: ContractCheck | None = None
+    contract_source: str = ""
     # Undo actions (resume a paused service, heal a fault), run after the scenario even when it fails.
     cleanups: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
 

@@ -28,6 +28,7 @@ from campaign_sandbox.api.routes import (
     queue_management,
 )
 from campaign_sandbox.core.config import SandboxSettings
+from campaign_sandbox.drift import apply_drifts
 from campaign_sandbox.errors import DomainError
 from campaign_sandbox.runtime import SandboxRuntime
 
@@ -108,6 +109,7 @@ def create_app(
         log.debug("database rejected a request: %s", exc)
         return JSONResponse(status_code=400, content={"detail": "Invalid request data"})
 
+    apply_drifts(app, settings.defects)  # planted contract drifts (none by default), inside the auth
     # Added last, so it is the outermost middleware (it runs before routing, as on the platform).
     app.add_middleware(AuthMiddleware, user_exists=runtime.domain.user_exists, secret_key=settings.secret_key)
     return app

@@ -117,7 +117,7 @@ def test_deadline_report_marks_the_failed_step_with_its_tables_and_folds_the_des
     # Deselected scenarios: one collapsed line, not one card each.
     assert html.count('<section class="scenario"') == 1
     assert re.search(
-        r'<details id="not-run">\s*<summary>7 scenarios not run here: 7 not selected</summary>', html
+        r'<details id="not-run">\s*<summary>9 scenarios not run here: 9 not selected</summary>', html
     )
     # The deadline is a marked moment of the picture.
     assert 'class="marker marker-deadline"' in html

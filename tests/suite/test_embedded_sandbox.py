@@ -39,3 +39,18 @@ def test_rate_limits_on_the_intended_profile_are_one_configuration_line() -> Non
     text = str(caught.value)
     assert text.startswith("embedded sandbox: rate limits apply to the as-built profile only"), text
     assert "\n" not in text
+
+
+def test_defects_reach_the_embedded_sandbox_and_an_unknown_one_is_one_line() -> None:
+    server = _start_sandbox(
+        load_settings({}, {"sandbox_defects": "drift-enum-added, drift-path-removed"}, {})
+    )
+    try:
+        assert server.settings.defects == {"drift-enum-added", "drift-path-removed"}
+    finally:
+        server.stop()
+    with pytest.raises(ConfigurationError) as caught:
+        _start_sandbox(load_settings({}, {"sandbox_defects": "drift-typo"}, {}))
+    assert str(caught.value).startswith("embedded sandbox: defects: unknown defect drift-typo (known: "), (
+        caught.value
+    )

@@ -92,3 +92,15 @@ def test_an_open_breaker_aborts_the_scenario_under_abort_and_warns_under_warn() 
     begin_scenario(warned, scenario)
     assert not scenario.should_skip and warned.world.record.aborts == {}
     assert any("health gate policy warn" in w for w in warned.world.record.warnings)
+
+
+def test_the_contract_check_runs_whatever_the_breakers_say() -> None:
+    # It touches no breaker and reads the contract, not the service: an open breaker does not stop it.
+    platform = Platform(OPENAI_OPEN)
+    context = context_on(platform)
+    (scenario,) = parse_feature(
+        "@contract\nFeature: C\n  Scenario: contract\n    Given a\n", filename="features/contract.feature"
+    ).scenarios
+    begin_scenario(context, scenario)
+    assert not scenario.should_skip and context.world.record.aborts == {}
+    assert platform.reads == 0

@@ -8,7 +8,13 @@ import pytest
 from behave.configuration import Configuration
 from behave.parser import parse_feature
 
-from campaign_acceptance.selection import CAPACITY_REASON, MONITORING_REASON, apply_selection, names_tag
+from campaign_acceptance.selection import (
+    CAPACITY_REASON,
+    MONITORING_REASON,
+    apply_selection,
+    contract_first,
+    names_tag,
+)
 
 FEATURES = {
     "features/a.feature": """
@@ -110,3 +116,14 @@ def test_health_monitoring_with_a_tag_selection_keeps_that_selection() -> None:
         "trips": "runs",
         "load 1 -- @1.1 ": "not selected",
     }
+
+
+def test_contract_features_run_first_and_the_others_keep_their_order() -> None:
+    texts = {
+        "features/a.feature": "Feature: A\n  Scenario: a\n    Given a step\n",
+        "features/b.feature": "Feature: B\n  Scenario: b\n    Given a step\n",
+        "features/contract.feature": "@contract\nFeature: C\n  Scenario: c\n    Given a step\n",
+    }
+    parsed = [parse_feature(text, filename=name) for name, text in texts.items()]
+    contract_first(parsed)
+    assert [f.name for f in parsed] == ["C", "A", "B"]

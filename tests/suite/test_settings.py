@@ -346,3 +346,10 @@ def test_settings_made_in_code_read_no_layer_and_are_frozen(monkeypatch: pytest.
     assert load_settings({}, {}, {"CAMPAIGN_SUITE_SCALE": "3"}).scale == 3.0
     with pytest.raises(ValidationError, match="frozen"):
         Settings().scale = 2.0
+
+
+def test_sandbox_defects_are_a_comma_separated_list() -> None:
+    assert load().sandbox_defects == frozenset()
+    s = load(defines={"sandbox_defects": " drift-enum-added,drift-path-removed ,"})
+    assert s.sandbox_defects == {"drift-enum-added", "drift-path-removed"}
+    assert s.redacted()["sandbox_defects"] == "drift-enum-added,drift-path-removed"

@@ -6,10 +6,20 @@ these fields (their types, choices and descriptions), so a new setting is a new 
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
 
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from campaign_sandbox.drift import DRIFTS, check_drifts
 from campaign_sandbox.profile import Profile, ProfileName, build_profile
+
+
+def _names(value: object) -> object:
+    """``"a,b"`` (a flag or SANDBOX_DEFECTS) -> {"a", "b"}; a set given in code as it is."""
+    if isinstance(value, str):
+        return frozenset(name.strip() for name in value.split(",") if name.strip())
+    return value
 
 
 class SandboxSettings(BaseSettings):
@@ -59,6 +69,16 @@ class SandboxSettings(BaseSettings):
     breaker_pause_info_ttl_s: float = Field(
         default=3600.0, gt=0, description="as built: how long queue_paused/pause_info outlive an opening"
     )
+
+    # Planted contract drifts (drift.py), for the suite's self-test of its @contract feature; none by default.
+    defects: Annotated[frozenset[str], NoDecode, BeforeValidator(_names)] = Field(
+        default=frozenset(), description=f"planted defects, comma-separated: {', '.join(DRIFTS)}"
+    )
+
+    @field_validator("defects")
+    @classmethod
+    def _defects_known(cls, value: frozenset[str]) -> frozenset[str]:
+        return check_drifts(value)
 
     @field_validator("rate_limits")
     @classmethod

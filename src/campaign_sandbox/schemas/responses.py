@@ -13,7 +13,8 @@ from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, computed_field
 
-from campaign_sandbox.models import VALID_TRANSITIONS, CampaignStatus, Organization
+from campaign_sandbox.breaker import CircuitState
+from campaign_sandbox.models import VALID_TRANSITIONS, CampaignStatus, JobStatus, JobType, Organization
 
 T = TypeVar("T")
 
@@ -107,7 +108,7 @@ class CampaignOut(Row):
     totalRecords: int
     url: str
     id: str
-    status: EnumText
+    status: CampaignStatus  # the enum, as the platform's document declares it (its values in the JSON)
     status_message: str | None
     status_error: str | None
     created_at: IsoZ
@@ -260,8 +261,8 @@ class JobOut(Row):
     description: str | None
     id: int
     task_id: str | None
-    job_type: EnumText
-    status: EnumText
+    job_type: JobType
+    status: JobStatus
     result: str | None
     error: str | None
     campaign_id: str | None
@@ -350,7 +351,7 @@ class PauseInfo(BaseModel):
 
 
 class BreakerStatus(BaseModel):
-    circuit_state: str
+    circuit_state: CircuitState
     queue_paused: bool
     pause_info: PauseInfo | None
     failure_count: int

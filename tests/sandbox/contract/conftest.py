@@ -28,8 +28,7 @@ from support.sandboxes import Sandboxes
 def _samples_present() -> None:
     if not (SAMPLES_DIR / "_index.json").is_file():
         pytest.fail(
-            f"platform samples not found at {SAMPLES_DIR} "
-            "(shared/platform/samples beside the repository root)",
+            f"platform samples not found at {SAMPLES_DIR} (contract/samples of the checkout)",
             pytrace=False,
         )
 

@@ -1,7 +1,8 @@
 """Structural comparison of live responses with the platform's recorded samples.
 
-The samples in ``shared/platform/samples`` were recorded from the real platform (``_index.json``
-holds the request of each). A sandbox response "has the sample's shape" when, recursively:
+The samples in ``contract/samples`` (provenance: ``contract/README.md``) were recorded from the real
+platform (``_index.json`` holds the request of each). A sandbox response "has the sample's shape" when,
+recursively:
 
 - dicts have the same key set (except at *map* paths, whose keys are data, e.g. ``paused_by_service``);
 - every value has the same JSON type (bool, int, float, str, list, dict, null); an int is accepted
@@ -33,7 +34,9 @@ from typing import Any
 # --- where the samples live -----------------------------------------------------------------------
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-SAMPLES_DIR = REPO_ROOT.parent / "shared" / "platform" / "samples"
+# The platform's recorded answers and its OpenAPI document, in the checkout (contract/README.md).
+CONTRACT_DIR = REPO_ROOT / "contract"
+SAMPLES_DIR = CONTRACT_DIR / "samples"
 
 # --- contract vocabulary (contract §3) ------------------------------------------------------------
 
@@ -313,9 +316,8 @@ def assert_same_shape(actual: Any, sample: Any, *, label: str = "", **options: A
 def _require_samples_dir() -> Path:
     if not (SAMPLES_DIR / "_index.json").is_file():
         raise AssertionError(
-            f"platform samples not found: expected {SAMPLES_DIR}/_index.json, i.e. "
-            f"shared/platform/samples beside the repository root {REPO_ROOT}. "
-            "Copy the shared/ folder next to the checkout."
+            f"platform samples not found: expected {SAMPLES_DIR}/_index.json "
+            "(contract/samples of the checkout)"
         )
     return SAMPLES_DIR
 
