@@ -393,7 +393,11 @@ def _delete_run_data(
     """Delete what the run created: by the ids it saw and by its stamp (the run id in the user's email and
     in organization and campaign names: an answer lost after the platform committed a write leaves no id)."""
     run_id = settings.run_id
-    what = f"user {user_id}, {len(organization_ids)} organizations, {len(campaign_ids)} campaigns"
+    organizations, campaigns = (
+        _rows(len(organization_ids), "organizations"),
+        _rows(len(campaign_ids), "campaigns"),
+    )
+    what = f"user {user_id}, {organizations}, {campaigns}"
     if probe is None:
         record.warnings.append(
             f"left on the platform (no database URL to delete them): {what}; organization ids "
@@ -419,5 +423,10 @@ def _delete_run_data(
         return
     for attempt in probe.cleanup_retries:
         record.warnings.append(f"cleanup retried after a transient database error: {attempt}")
-    deleted = ", ".join(f"{n} {table}" for table, n in counts.items())
+    deleted = ", ".join(_rows(n, table) for table, n in counts.items())
     say(f"cleanup: deleted {deleted} (exactly what run {run_id} created)")
+
+
+def _rows(n: int, table: str) -> str:
+    """'1 user', '2 users': a count of a table's rows in words (the tables are named in the plural)."""
+    return f"{n} {table.removesuffix('s') if n == 1 else table}"
