@@ -52,7 +52,8 @@ def render_counts(phase: str, obs: Observation) -> str:
     if phase == "settle":  # the run's campaigns of earlier scenarios, not this scenario's
         processing = sum(p.jobs_processing for p in obs.progress.values())
         pending = sum(p.jobs_pending for p in obs.progress.values())
-        return f"earlier work of the run: {processing} jobs processing, {pending} pending · {breakers}"
+        jobs = "job" if processing == 1 else "jobs"
+        return f"earlier work of the run: {processing} {jobs} processing, {pending} pending · {breakers}"
     if phase == "fetch":
         fetched = sum(p.leads for p in obs.progress.values())
         asked = sum(c.total_records for c in obs.campaigns.values())

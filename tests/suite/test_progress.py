@@ -65,6 +65,16 @@ def test_the_settle_phase_counts_the_runs_earlier_work_not_this_scenarios() -> N
     )
 
 
+def test_one_job_is_one_job() -> None:
+    busy = Observation(
+        at=0.5,
+        breakers={},
+        campaigns={},
+        progress={"a": Progress("a", jobs_processing=1), "b": Progress("b", jobs_pending=2)},
+    )
+    assert "earlier work of the run: 1 job processing, 2 pending" in render_line("settle", busy)
+
+
 def test_say_writes_one_flushed_line_to_the_stream_it_is_given() -> None:
     stream = io.StringIO()
     say("run x: testing y", stream)
