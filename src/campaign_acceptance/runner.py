@@ -119,7 +119,7 @@ __all__ = [
 JUNIT_SUBDIR = "junit"
 BEHAVE_JUNIT_DIRECTORY = "reports"  # behave's default for --junit-directory
 JUNIT_PATTERN = "TESTS-*.xml"  # the names behave's JUnit reporter gives its files
-BANNER = "USING RUNNER:"  # behave's main prints this before run(): the suite's console does not start so
+BANNER = "USING RUNNER:"  # behave's main prints it before run(): a line about behave, not about the run
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -534,7 +534,6 @@ class VerdictRunner(Runner):  # type: ignore[misc]
         if sys.stdout is sys.__stdout__:  # a real console, not a test capturing it
             sys.stdout = BannerFilter(sys.stdout)
         self.selection = Selection()
-        self.refused = False  # stopped before any hook ran (run_with_paths)
 
     # -- behave hooks into the run ---------------------------------------------------------------------
     def abort(self, reason: str | None = None) -> None:
@@ -631,7 +630,7 @@ class VerdictRunner(Runner):  # type: ignore[misc]
         self.features.extend(parse_features(locations, language=self.config.lang))
         refusal = self._select()
         if refusal is not None:
-            self.cannot_test_reason, self.refused = refusal, True
+            self.cannot_test_reason = refusal
             for reporter in self.config.reporters:  # JUnit: every scenario an <error type="cannot-test">
                 for feature in self.features:
                     reporter.feature(feature)
@@ -674,6 +673,7 @@ class VerdictRunner(Runner):  # type: ignore[misc]
             return self._dry_run()
         started = time.time()
         failed = True
+        sys.stdout.flush()  # the banner filter lets go of anything it held back
         previous_stdout = self._stdout_before
         sys.stdout = self.stdout_guard
         previous_handlers = self._install_signal_handlers()
@@ -695,6 +695,7 @@ class VerdictRunner(Runner):  # type: ignore[misc]
         return verdict is not Verdict.PASSED
 
     def _dry_run(self) -> bool:
+        sys.stdout.flush()
         previous_stdout, sys.stdout = self._stdout_before, self.stdout_guard
         try:
             failed = bool(super().run())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from campaign_acceptance.outcome import (
     verdict_reason,
 )
 from campaign_acceptance.runner import (
+    BannerFilter,
     abort_before_start,
     apply_health_gate,
     cannot_test,
@@ -197,3 +199,19 @@ def test_the_health_gate_says_why_from_the_runs_earlier_job_errors_only_when_it_
     report = apply_health_gate(feature().scenarios[0], {"openai": OPENAI_OPEN}, "abort", record, errors)
     assert report is not None and report.rate_limited and reads == [1]
     assert "the platform's own rate limiter" in next(iter(record.aborts.values())).reason
+
+
+def test_the_banner_filter_drops_behaves_runner_banner_and_nothing_else() -> None:
+    # behave's main: print("USING RUNNER: ...") writes the text, then the newline.
+    out = io.StringIO()
+    banner = BannerFilter(out)
+    banner.write("USING RUNNER: campaign_acceptance.runner:VerdictRunner")
+    banner.write("\n")
+    banner.write("cannot test: x\n")
+    assert out.getvalue() == "cannot test: x\n"
+    other = io.StringIO()
+    plain = BannerFilter(other)
+    plain.write("Feature: A")
+    plain.flush()  # a first line that cannot be the banner is let through at once
+    plain.write("\n")
+    assert other.getvalue() == "Feature: A\n"
