@@ -34,9 +34,9 @@ from campaign_acceptance.known_issues import load_known_issues
 from campaign_acceptance.metrics import TEXTFILE_NAME, MetricsTarget
 from campaign_acceptance.model import BreakerState
 from campaign_acceptance.monitor import ApiDbSource, ReadErrors, read_job_errors, snapshot_from_api
-from campaign_acceptance.outcome import RunRecord, one_line
+from campaign_acceptance.outcome import KNOWN_ISSUE, RunRecord, one_line
 from campaign_acceptance.progress import say
-from campaign_acceptance.runner import apply_health_gate, on_step_done, scenario_key
+from campaign_acceptance.runner import apply_health_gate, on_step_done, outcome_of, scenario_key
 from campaign_acceptance.settings import (
     Settings,
     settings_from_behave,
@@ -313,6 +313,11 @@ def step_done(context: Any, step: Any) -> None:
 def end_scenario(context: Any, scenario: Any) -> None:
     world = world_of(context)
     state, session = world.scenario, world.session_
+    if world.record.known_issues and scenario.status.has_failed():
+        # Right under the failure the console just showed: that it is a listed one, not a failed run.
+        outcome = outcome_of(scenario, world.record)
+        if outcome.status == KNOWN_ISSUE and outcome.known_issue is not None:
+            say(f"  known issue {outcome.known_issue.id}: this failure is listed; it does not fail the run")
     # Undo in reverse order, every one of them even if one fails: a breaker left open would abort
     # every later scenario at the gate.
     for what, undo in reversed(state.cleanups):
