@@ -34,9 +34,9 @@ from campaign_acceptance.known_issues import load_known_issues
 from campaign_acceptance.metrics import TEXTFILE_NAME, MetricsTarget
 from campaign_acceptance.model import BreakerState
 from campaign_acceptance.monitor import ApiDbSource, ReadErrors, read_job_errors, snapshot_from_api
-from campaign_acceptance.outcome import RunRecord, one_line
+from campaign_acceptance.outcome import KNOWN_ISSUE, RunRecord, one_line
 from campaign_acceptance.progress import say
-from campaign_acceptance.runner import apply_health_gate, on_step_done, scenario_key
+from campaign_acceptance.runner import apply_health_gate, on_step_done, outcome_of, scenario_key
 from campaign_acceptance.selection import CONTRACT_TAG
 from campaign_acceptance.settings import (
     Settings,
@@ -344,6 +344,11 @@ def step_done(context: Any, step: Any) -> None:
 def end_scenario(context: Any, scenario: Any) -> None:
     world = world_of(context)
     state, session = world.scenario, world.session_
+    if world.record.known_issues and scenario.status.has_failed():
+        # Right under the failure the console just showed: that it is a listed one, not a failed run.
+        outcome = outcome_of(scenario, world.record)
+        if outcome.status == KNOWN_ISSUE and outcome.known_issue is not None:
+            say(f"  known issue {outcome.known_issue.id}: this failure is listed; it does not fail the run")
     # Undo in reverse order, every one of them even if one fails: a breaker left open would abort
     # every later scenario at the gate.
     for what, undo in reversed(state.cleanups):
@@ -424,7 +429,11 @@ def _delete_run_data(
     """Delete what the run created: by the ids it saw and by its stamp (the run id in the user's email and
     in organization and campaign names: an answer lost after the platform committed a write leaves no id)."""
     run_id = settings.run_id
-    what = f"user {user_id}, {len(organization_ids)} organizations, {len(campaign_ids)} campaigns"
+    organizations, campaigns = (
+        _rows(len(organization_ids), "organizations"),
+        _rows(len(campaign_ids), "campaigns"),
+    )
+    what = f"user {user_id}, {organizations}, {campaigns}"
     if probe is None:
         record.warnings.append(
             f"left on the platform (no database URL to delete them): {what}; organization ids "
@@ -450,5 +459,10 @@ def _delete_run_data(
         return
     for attempt in probe.cleanup_retries:
         record.warnings.append(f"cleanup retried after a transient database error: {attempt}")
-    deleted = ", ".join(f"{n} {table}" for table, n in counts.items())
+    deleted = ", ".join(_rows(n, table) for table, n in counts.items())
     say(f"cleanup: deleted {deleted} (exactly what run {run_id} created)")
+
+
+def _rows(n: int, table: str) -> str:
+    """'1 user', '2 users': a count of a table's rows in words (the tables are named in the plural)."""
+    return f"{n} {table.removesuffix('s') if n == 1 else table}"

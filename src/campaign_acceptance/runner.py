@@ -26,9 +26,16 @@ decisions they act on (verdict, gate, outcome records) are in outcome.py, which 
   the remaining steps skipped without running them. The scenario ends `skipped` (not failed), the runner's
   `failed` flag stays clear, and the reason is in `scenario.skip_reason`.
 - Cannot test, in before_all: the runner wraps the hook; a CannotTestError from it goes to
-  `cannot_test(context, error, record)`, which records the one-line reason and calls `context.abort(reason)`:
-  one `ABORTED: cannot test: ...` line; behave then runs no feature (run_model checks `aborted` right after
-  before_all) but still runs after_all, so cleanup happens.
+  `cannot_test(context, error, record)`, which records the one-line reason and sets behave's `aborted` flag;
+  behave then runs no feature (run_model checks `aborted` right after before_all) but still runs after_all,
+  so cleanup happens.
+- Refused before anything starts (`run_with_paths`): settings that cannot be read, or a selection that
+  matches no scenario, stop the run before behave loads the hooks and steps: no sandbox, no user, no
+  feature printed; the reporters still see every feature (JUnit shows the run red).
+
+The console says one thing once: behave's `USING RUNNER` banner and its summary (which counts a known issue
+or a cannot-test run as "failed") are replaced by the runner's own lines (`summary_line`, `cause`, verdict);
+an exit 3 is exactly two lines, the cause and the verdict.
 """
 
 from __future__ import annotations
@@ -46,11 +53,13 @@ from typing import Any
 from xml.etree import ElementTree
 
 from behave.exception import ConfigError
+from behave.formatter._registry import make_formatters
 from behave.model import Tag
 from behave.model_type import Status
 from behave.reporter.junit import JUnitReporter
-from behave.runner import Runner
-from behave.runner_util import print_undefined_step_snippets
+from behave.reporter.summary import AbstractSummaryReporter
+from behave.runner import Context, Runner
+from behave.runner_util import parse_features, print_undefined_step_snippets
 
 from campaign_acceptance.allure_results import allure_directories, finish_results
 from campaign_acceptance.errors import CannotTestError, ConfigurationError, ProgressFailure, ServiceFailure
@@ -82,10 +91,11 @@ from campaign_acceptance.outcome import (
 )
 from campaign_acceptance.progress import say
 from campaign_acceptance.report import RunSummary, summary_campaigns, write_reports
-from campaign_acceptance.selection import Selection, apply_selection, contract_first
-from campaign_acceptance.settings import Settings, reports_dir_from_behave, settings_from_behave
+from campaign_acceptance.selection import Selection, apply_selection, contract_first, is_not_selected
+from campaign_acceptance.settings import reports_dir_from_behave, settings_from_behave
 
 __all__ = [
+    "BannerFilter",
     "StdoutGuard",
     "VerdictJUnitReporter",
     "VerdictRunner",
@@ -93,18 +103,21 @@ __all__ = [
     "apply_health_gate",
     "cannot_test",
     "describe_selection",
+    "failed_lines",
     "known_issue_lines",
     "on_step_done",
     "outcome_of",
     "outcomes_from_features",
     "record_of",
     "scenario_key",
+    "summary_line",
     "verdict_line",
 ]
 
 JUNIT_SUBDIR = "junit"
 BEHAVE_JUNIT_DIRECTORY = "reports"  # behave's default for --junit-directory
 JUNIT_PATTERN = "TESTS-*.xml"  # the names behave's JUnit reporter gives its files
+BANNER = "USING RUNNER:"  # behave's main prints it before run(): a line about behave, not about the run
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -223,7 +236,10 @@ def cannot_test(context: Any, error: BaseException | str, record: RunRecord | No
     message = one_line(error)
     if record is not None:
         record.cannot_test = message
-    context.abort(reason=f"cannot test: {message}")
+    # behave's context.abort() would print its own `ABORTED: ...` line: the runner says the cause once,
+    # right before the verdict line. Setting the flag is all behave reads (run_model checks it after
+    # before_all and runs no feature).
+    context._set_root_attribute("aborted", True)
     return message
 
 
@@ -355,9 +371,11 @@ def outcomes_from_features(
 
 class VerdictJUnitReporter(JUnitReporter):  # type: ignore[misc]
     """behave's JUnit reporter, plus the reason on `<skipped message="..." type="...">` (behave 1.3.3 writes
-    an empty `<skipped/>`): type `aborted` for scenarios stopped by a service failure, `not-selected` and
-    `skipped` otherwise. A scenario that did not run because the run could not test or was interrupted is an
-    `<error type="cannot-test|interrupted">`: a dashboard must show such a run red, not as skipped."""
+    an empty `<skipped/>`): type `aborted` for scenarios stopped by a service failure, `not-selected` for
+    those the selection left out (tags, the suite's rules, another shard), `skipped` for the others (a
+    capability the target lacks). A scenario that did not run because the run could not test or was
+    interrupted is an `<error type="cannot-test|interrupted">`: a dashboard must show such a run red, not
+    as skipped. README's "JUnit types" table lists them (tests/suite/test_runner.py reads it)."""
 
     # Set by VerdictRunner: why the whole run stopped (kind, message), or None while it goes on.
     run_stop: Callable[[], tuple[str, str] | None] = staticmethod(lambda: None)
@@ -393,10 +411,11 @@ class VerdictJUnitReporter(JUnitReporter):  # type: ignore[misc]
                 skipped.text = abort.report.render_text()
         elif scenario.status.name == "untested":
             kind, reason = "not-run", reason or "not run"
-        elif reason:
-            kind = "skipped"
+        elif not reason or is_not_selected(reason):
+            # behave's --tags/--name, the @capacity and health-monitoring rules, another shard: README
+            kind, reason = "not-selected", reason or "not selected"
         else:
-            kind, reason = "not-selected", "not selected"
+            kind = "skipped"  # e.g. a capability the target lacks ("needs fault control: ...")
         skipped.set("message", str(reason))
         skipped.set("type", kind)
 
@@ -487,7 +506,12 @@ class VerdictRunner(Runner):  # type: ignore[misc]
         if config.junit_directory == config.defaults.get("junit_directory", BEHAVE_JUNIT_DIRECTORY):
             config.junit_directory = str(self.reports_dir / JUNIT_SUBDIR)
         reporters = []
+        # behave's summary counts a known issue, a dry run or a run that could not test as "failed": the
+        # runner prints its own (summary_line), in the verdict's words, where behave's would have been.
+        self.show_summary = any(isinstance(r, AbstractSummaryReporter) for r in config.reporters)
         for r in config.reporters:
+            if isinstance(r, AbstractSummaryReporter):
+                continue
             if type(r) is JUnitReporter:
                 if config.dry_run:  # a dry run writes no verdict artefacts, JUnit included
                     continue
@@ -504,6 +528,9 @@ class VerdictRunner(Runner):  # type: ignore[misc]
         self.verdict: Verdict | None = None
         self.exit_code: int | None = None
         self._guard_stdout(config)
+        self._stdout_before = sys.stdout
+        if sys.stdout is sys.__stdout__:  # a real console, not a test capturing it
+            sys.stdout = BannerFilter(sys.stdout)
         self.selection = Selection()
 
     # -- behave hooks into the run ---------------------------------------------------------------------
@@ -592,24 +619,52 @@ class VerdictRunner(Runner):  # type: ignore[misc]
                 break
         return previous
 
-    def run_model(self, features: Any = None) -> bool:
-        # The suite's own selection rules (selection.py), before any hook runs.
-        settings = self._peek_settings()
-        contract_first(self.features if features is None else features)
-        self.selection = apply_selection(
-            self.features if features is None else features,
-            self.config,
-            health_monitoring=bool(settings and settings.health_monitoring),
-            shard=settings.shard if settings else None,
-        )
-        return bool(super().run_model(features))
+    def run_with_paths(self) -> bool:
+        """behave's run_with_paths, reordered: the features are parsed and selected first, so a run that
+        cannot test (settings unreadable, a selection matching no scenario) is refused before behave loads
+        the hooks (no sandbox, no user, nothing to clean up) and in well under a second."""
+        self.context = Context(self)
+        locations = [name for name in self.feature_locations() if not self.config.exclude(name)]
+        self.features.extend(parse_features(locations, language=self.config.lang))
+        refusal = self._select()
+        if refusal is not None:
+            self.cannot_test_reason = refusal
+            for reporter in self.config.reporters:  # JUnit: every scenario an <error type="cannot-test">
+                for feature in self.features:
+                    reporter.feature(feature)
+                reporter.end()
+            return True
+        self.load_hooks()
+        self.load_step_definitions()
+        self.formatters = make_formatters(self.config, self.config.outputs)
+        return bool(self.run_model())
 
-    def _peek_settings(self) -> Settings | None:
-        """The settings, for the selection rules; invalid ones are reported by before_all (exit 3)."""
+    def _select(self) -> str | None:
+        """The suite's own selection rules (selection.py), before any hook runs; why the run cannot test,
+        if it cannot."""
         try:
-            return settings_from_behave(self.config, os.environ)
-        except ConfigurationError:
+            settings = settings_from_behave(self.config, os.environ)
+        except ConfigurationError as error:
+            return one_line(error)
+        contract_first(self.features)
+        self.selection = apply_selection(
+            self.features,
+            self.config,
+            health_monitoring=settings.health_monitoring,
+            shard=settings.shard,
+            shared_target=settings.api_url is not None,
+        )
+        if self.config.dry_run or settings.allow_no_scenarios:
             return None
+        if any(s.should_run(self.config) for f in self.features for s in f.walk_scenarios()):
+            return None
+        selection = describe_selection(self.config)
+        if not self.features:
+            return f"no scenario found in {selection}"
+        left = list(self.selection.left_out.values())
+        if left:  # behave's selection matched, the suite's rules left every one out (e.g. a shard)
+            return f"no scenario to run: the {len(left)} selected by {selection} are left out ({left[0]})"
+        return f"no scenario selected by {selection} (set allow_no_scenarios=true if that is intended)"
 
     # -- the run ---------------------------------------------------------------------------------------
     def run(self) -> bool:
@@ -617,7 +672,8 @@ class VerdictRunner(Runner):  # type: ignore[misc]
             return self._dry_run()
         started = time.time()
         failed = True
-        previous_stdout = sys.stdout
+        sys.stdout.flush()  # the banner filter lets go of anything it held back
+        previous_stdout = self._stdout_before
         sys.stdout = self.stdout_guard
         previous_handlers = self._install_signal_handlers()
         try:
@@ -638,9 +694,20 @@ class VerdictRunner(Runner):  # type: ignore[misc]
         return verdict is not Verdict.PASSED
 
     def _dry_run(self) -> bool:
-        failed = bool(super().run())
+        sys.stdout.flush()
+        previous_stdout, sys.stdout = self._stdout_before, self.stdout_guard
+        try:
+            failed = bool(super().run())
+        finally:
+            sys.stdout = previous_stdout
+        scenarios = [s for f in self.features for s in f.walk_scenarios()]
+        selected = sum(1 for s in scenarios if s.should_run(self.config))
+        undefined = len(self.undefined_steps)
         print(
-            "dry run: no scenario was executed; no verdict, no status.json, report.html or JUnit written",
+            f"dry run: {_count(len(scenarios), 'scenario')} ({selected} selected, "
+            f"{len(scenarios) - selected} not selected), "
+            + (f"{_count(undefined, 'undefined step')}" if undefined else "every step defined")
+            + "; nothing was executed: no verdict, no status.json, report.html or JUnit written",
             flush=True,
         )
         return failed
@@ -704,7 +771,10 @@ class VerdictRunner(Runner):  # type: ignore[misc]
             for line in done + failed:
                 print(line, flush=True)
         self.summary, self.verdict, self.exit_code = summary, verdict, exit_code
-        self._write(Path(record.reports_dir or self.reports_dir), summary)
+        if self.show_summary and verdict is not Verdict.CANNOT_TEST:
+            print(summary_line(outcomes, time.time() - started))
+        quiet = verdict is Verdict.CANNOT_TEST  # exactly two lines: the cause and the verdict
+        self._write(Path(record.reports_dir or self.reports_dir), summary, quiet=quiet)
         for directory in allure_directories(getattr(self, "formatters", None) or ()):
             try:
                 finish_results(directory, summary)
@@ -712,6 +782,13 @@ class VerdictRunner(Runner):  # type: ignore[misc]
                 print(f"allure results in {directory} not completed: {error}")
         if self.config.show_snippets and self.undefined_steps:
             print_undefined_step_snippets(self.undefined_steps, colored=self.config.has_colored_mode())
+        if verdict is Verdict.CANNOT_TEST:
+            # The cause once, then the verdict line without a second copy of it (status.json has both).
+            print(f"cannot test: {cannot_test}")
+            reason = reason.split(":", 1)[0]
+        elif self.show_summary:
+            for line in failed_lines(outcomes):
+                print(line)
         for line in known_issue_lines(outcomes):
             print(line)
         print(verdict_line(verdict, reason, exit_code), flush=True)
@@ -732,13 +809,14 @@ class VerdictRunner(Runner):  # type: ignore[misc]
         return f"no scenario selected by {selection} (set allow_no_scenarios=true if that is intended)"
 
     @staticmethod
-    def _write(directory: Path, summary: RunSummary) -> None:
+    def _write(directory: Path, summary: RunSummary, *, quiet: bool = False) -> None:
         try:
             status, page = write_reports(directory, summary)
         except OSError as error:  # the verdict still stands; say why the files are missing
             print(f"reports not written to {directory}: {error}")
             return
-        print(f"reports: {status} {page}")
+        if not quiet:
+            print(f"reports: {status} {page}")
 
 
 def describe_selection(config: Any) -> str:
@@ -769,3 +847,82 @@ def verdict_line(verdict: Verdict, reason: str, exit_code: int | None = None) ->
     short = reason.splitlines()[0] if reason else ""
     code = int(verdict) if exit_code is None else exit_code
     return f"verdict: {verdict.name} (exit {code}): {short}"
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 scenario', '3 scenarios'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+# The console's words for each outcome, in this order (the same words as the verdict: a known issue or a
+# scenario left out is never counted as "failed").
+_SUMMARY_WORDS: tuple[tuple[str, str, str], ...] = (
+    (PASSED, "passed", "passed"),
+    (FAILED, "failed", "failed"),
+    (FIXED, "fixed? (listed as a known issue, passed)", "fixed? (listed as known issues, passed)"),
+    (KNOWN_ISSUE, "known issue", "known issues"),
+    (ABORTED, "aborted (service failure)", "aborted (service failure)"),
+    (SKIPPED, "skipped", "skipped"),
+    ("not selected", "not selected", "not selected"),
+    (UNTESTED, "not run", "not run"),
+)
+
+
+def _summary_word(outcome: ScenarioOutcome) -> str:
+    if outcome.status == SKIPPED and is_not_selected(outcome.reason or ""):
+        return "not selected"
+    return outcome.status
+
+
+def summary_line(outcomes: Sequence[ScenarioOutcome], duration_s: float) -> str:
+    """The run in one line, e.g. `8 scenarios in 1 min 12 s: 4 passed, 3 known issues, 1 not selected`
+    (replaces behave's summary, which would count the known issues as failed)."""
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        word = _summary_word(outcome)
+        counts[word] = counts.get(word, 0) + 1
+    parts = [
+        f"{counts[status]} {one if counts[status] == 1 else many}"
+        for status, one, many in _SUMMARY_WORDS
+        if counts.get(status)
+    ]
+    minutes, seconds = divmod(max(0.0, duration_s), 60)
+    took = f"{int(minutes)} min {seconds:.0f} s" if minutes else f"{seconds:.1f} s"
+    return f"{_count(len(outcomes), 'scenario')} in {took}: {', '.join(parts) or 'none'}"
+
+
+def failed_lines(outcomes: Sequence[ScenarioOutcome]) -> list[str]:
+    """Where each failed scenario is, as behave listed them ('Failing scenarios:'), failures only."""
+    failed = [o for o in outcomes if o.status in (FAILED, FIXED)]
+    if not failed:
+        return []
+    return ["failed scenarios:", *(f"  {o.key}  {o.name}" for o in failed)]
+
+
+class BannerFilter:
+    """behave's main prints `USING RUNNER: <class>` after making the runner and before run(): a line about
+    behave, not the run. This stands in for standard output until then and drops that one line; everything
+    else is passed on as it is."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._first: str | None = ""  # the first line while it is being written; None once decided
+
+    def write(self, text: str) -> int:
+        if self._first is None:
+            return int(self._stream.write(text))
+        self._first += text
+        line, newline, rest = self._first.partition("\n")
+        if newline:
+            self._first = None
+            self._stream.write(rest if line.startswith(BANNER) else line + newline + rest)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._first and not self._first.startswith(BANNER[: len(self._first)]):
+            self._stream.write(self._first)
+            self._first = None
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)

@@ -7,19 +7,30 @@ its reason (so every report lists it, as behave lists scenarios its tags left ou
   stack must not start a 100 x 20 load test by accident.
 - Health monitoring (setting health_monitoring) with no tag selection given runs only the scenarios that
   trip no breaker: a scheduled run must not pause everyone's campaigns.
-- A shard (setting shard=i/N) runs its part of what the rules above and behave selected (sharding.assign).
+- A shard (setting shard=i/N) runs its part of what the rules above and behave selected: by expected
+  duration with embedded sandboxes, every @trips_breaker scenario in shard 1 on a shared target (sharding).
 - `@contract` features run first, whatever their file names (behave sorts files by name): a platform whose
   contract drifted is said so before scenarios fail for reasons of their own.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from campaign_acceptance.sharding import Shard, ShardReport, assign, other_shard_reason
+from campaign_acceptance.sharding import (
+    OTHER_SHARD_PREFIX,
+    Shard,
+    ShardReport,
+    assign,
+    assign_by_duration,
+    load_durations,
+    other_shard_reason,
+)
 
 __all__ = [
     "CAPACITY_REASON",
@@ -29,6 +40,7 @@ __all__ = [
     "all_scenarios",
     "apply_selection",
     "contract_first",
+    "is_not_selected",
     "names_tag",
     "tags_text",
 ]
@@ -38,6 +50,15 @@ CAPACITY_REASON = "not selected: @capacity scenarios run only when the tag selec
 TRIPS_BREAKER_TAG = "trips_breaker"
 CONTRACT_TAG = "contract"
 MONITORING_REASON = "not selected: health monitoring runs only scenarios that trip no breaker"
+
+
+NOT_SELECTED = "not selected"
+
+
+def is_not_selected(reason: str) -> bool:
+    """Is this skip reason the selection's (behave's tags, the rules here, another shard), not a skip of a
+    scenario that was selected (e.g. a capability the target lacks)?"""
+    return reason.startswith((NOT_SELECTED, OTHER_SHARD_PREFIX))
 
 
 def tags_text(config_tags: object) -> str:
@@ -79,7 +100,12 @@ def contract_first(features: list[Any]) -> None:
 
 
 def apply_selection(
-    features: Sequence[Any], config: Any, *, health_monitoring: bool = False, shard: Shard | None = None
+    features: Sequence[Any],
+    config: Any,
+    *,
+    health_monitoring: bool = False,
+    shard: Shard | None = None,
+    shared_target: bool = True,
 ) -> Selection:
     """Mark the scenarios the rules leave out as skipped (before the run) and say why."""
     selection = Selection()
@@ -94,13 +120,19 @@ def apply_selection(
         elif monitoring_default and TRIPS_BREAKER_TAG in scenario.effective_tags:
             _leave_out(scenario, MONITORING_REASON, selection)
     if shard is not None:
-        _apply_shard(features, config, shard, selection)
+        _apply_shard(features, config, shard, selection, shared_target)
     return selection
 
 
-def _apply_shard(features: Sequence[Any], config: Any, shard: Shard, selection: Selection) -> None:
+def _apply_shard(
+    features: Sequence[Any], config: Any, shard: Shard, selection: Selection, shared_target: bool
+) -> None:
     selected = {_key(s): s for s in all_scenarios(features) if s.should_run(config)}
-    owner = assign({k: TRIPS_BREAKER_TAG in s.effective_tags for k, s in selected.items()}, shard.total)
+    if shared_target:  # global breakers: every scenario that trips one in shard 1
+        owner = assign({k: TRIPS_BREAKER_TAG in s.effective_tags for k, s in selected.items()}, shard.total)
+    else:  # each shard its own sandbox and breakers: balanced by expected duration
+        directory = Path(features[0].filename).parent if features else Path("features")
+        owner = assign_by_duration(selected, shard.total, load_durations(directory))
     for key, scenario in selected.items():
         if owner[key] != shard.index:
             _leave_out(scenario, other_shard_reason(owner[key], shard.total), selection)
@@ -110,5 +142,13 @@ def _apply_shard(features: Sequence[Any], config: Any, shard: Shard, selection: 
 
 
 def _leave_out(scenario: Any, reason: str, selection: Selection) -> None:
-    scenario.mark_skipped(reason=reason)
+    # behave logs a `SKIP Scenario <name>: <reason>` warning per scenario marked: the console shows what
+    # was not selected once per feature instead (console.SuiteFormatter).
+    behave_log = logging.getLogger("behave")
+    level = behave_log.level
+    behave_log.setLevel(logging.ERROR)
+    try:
+        scenario.mark_skipped(reason=reason)
+    finally:
+        behave_log.setLevel(level)
     selection.left_out[_key(scenario)] = reason

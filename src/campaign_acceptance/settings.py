@@ -29,8 +29,6 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from campaign_acceptance.errors import ConfigurationError
 from campaign_acceptance.sharding import Shard, parse_shard
@@ -147,6 +145,11 @@ def _http_url(raw: str) -> str:
 
 
 def _database_url(raw: str) -> str:
+    # Imported here: the runner reads the settings first, and a run refused at once (exit 3) need not
+    # load SQLAlchemy (a third of its start on a busy machine).
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     value = raw.strip()
     expected = "a SQLAlchemy URL for " + ", ".join(DATABASE_DRIVERS[:3])
     try:

@@ -319,7 +319,12 @@ def scenario_count(feature_dir: Path = FEATURES_DIR, *, default_selection: bool 
     return total
 
 
-PROGRESS_LINE = re.compile(r"^\[(fetch|enrichment|observe|pause) [0-9.]+s\] leads \d+/\d+ ", re.M)
+# A progress line (progress.py): the phase in words, its time, what the numbers count; the group is the phase.
+PROGRESS_LINE = re.compile(
+    r"^waiting for (?:the )?(lead fetches|enrichment|pause|run's earlier work to settle), [0-9.]+ s: "
+    r"(?:leads fetched \d+ of \d+ asked for|leads enriched \d+/\d+|earlier work of the run|no change)",
+    re.M,
+)
 
 
 # ---------------------------------------------------------------------------------------------- database

@@ -156,6 +156,16 @@ def test_as_built_with_raised_limits_and_the_known_issues_file_exits_0_showing_t
     ), figures(result)
     assert result.last_line == f"verdict: PASSED (exit 0): {status['reason']}"
     assert status["counts"]["known_issue"] == 3 and status["counts"]["failed"] == 0
+    # behave's summary said "Failing scenarios:" and "3 failed" right above this PASSED verdict; the
+    # console's count now agrees with it.
+    assert re.search(
+        r"^8 scenarios in [0-9. mins]+: 4 passed, 3 known issues, 1 not selected$", result.stdout, re.M
+    )
+    assert "Failing scenarios" not in result.output
+    # Each listed failure is said to be one right where the console shows it.
+    for issue in set(KNOWN.values()):
+        assert lines_with(result.stderr, f"known issue {issue}: this failure is listed"), result.describe()
+    assert not re.search(r"^\d+ (features|scenarios|steps) passed", result.output, re.M), result.describe()
     by_name = scenarios(result)
     for name, issue in KNOWN.items():
         assert by_name[name]["status"] == "known_issue", figures(result)

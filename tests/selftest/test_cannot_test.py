@@ -9,6 +9,7 @@ import pytest
 from selftest_support import (
     FEATURES_DIR,
     TRACEBACK,
+    BehaveResult,
     SandboxFactory,
     assert_no_secrets,
     assert_no_traceback,
@@ -21,6 +22,11 @@ from selftest_support import (
 pytestmark = pytest.mark.selftest
 
 QUICK_TIMEOUT_S = 60.0
+
+
+def two_lines(result: BehaveResult) -> list[str]:
+    """Every non-empty console line of the run (stdout, then stderr)."""
+    return [line for line in result.output.splitlines() if line.strip()]
 
 
 def assert_cannot_test(result_status: dict[str, object] | None, describe: str) -> None:
@@ -46,6 +52,8 @@ def test_unreachable_target_gives_exit_3_within_seconds_with_one_line(tmp_path: 
     assert_cannot_test(result.status, result.describe())
     assert url in str(result.status and result.status["reason"])
     assert result.last_line.startswith("verdict: CANNOT_TEST (exit 3)"), result.describe()
+    # One line as the README promises: the cause, then the verdict; no banner, no skip lines, no summary.
+    assert two_lines(result) == [said[0], "verdict: CANNOT_TEST (exit 3): Nothing could be tested"]
     assert_no_secrets(result)
 
 
@@ -79,6 +87,7 @@ def test_invalid_configuration_gives_exit_3_with_one_clear_line(
     said = lines_with(result.output, "cannot test:")
     assert len(said) == 1, result.describe()
     assert named in said[0], said
+    assert two_lines(result) == [said[0], "verdict: CANNOT_TEST (exit 3): Nothing could be tested"]
     assert TRACEBACK not in result.output
     # Nothing started: no sandbox, no run user, no scenario.
     assert "testing embedded sandbox" not in result.output, result.describe()

@@ -83,7 +83,7 @@ def test_plain_behave_with_no_configuration_passes_everything(passing_run: Behav
     # The console: progress during the long waits (leads done/expected), the cleanup, the verdict line.
     progress = PROGRESS_LINE.findall(result.stderr)
     assert progress, result.describe()
-    assert "enrichment" in progress and "fetch" in progress
+    assert "enrichment" in progress and "lead fetches" in progress
     assert lines_with(result.stderr, f"run {run_id}: testing embedded sandbox with its database")
     cleanup = lines_with(result.stderr, "cleanup: deleted")
     assert len(cleanup) == 1 and run_id in cleanup[0], result.describe()

@@ -5,6 +5,7 @@ any directory, reports that say what really ran, JUnit under reports_dir, one co
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -58,8 +59,22 @@ def test_a_run_that_selects_no_scenario_is_exit_3_naming_the_selection(tmp_path:
     assert result.status is not None
     assert result.status["verdict"] == "CANNOT_TEST"
     assert "no scenario selected by features --tags=@hapy_path" in result.status["reason"]
-    assert result.last_line.startswith("verdict: CANNOT_TEST (exit 3): Nothing could be tested: no scenario")
+    # Refused before anything starts: the cause, then the verdict; no sandbox, user, scenario or cleanup.
+    assert console_lines(result.output) == [
+        "cannot test: no scenario selected by features --tags=@hapy_path (set allow_no_scenarios=true if "
+        "that is intended)",
+        "verdict: CANNOT_TEST (exit 3): Nothing could be tested",
+    ]
+    assert result.status["duration_s"] < 0.5, result.status["duration_s"]  # the runner's part of the run
+    # Red in CI: every scenario an error, none merely skipped.
+    cases = result.junit_testcases()
+    assert cases and all(c.find("skipped") is None for c in cases)
+    assert {(c.find("error") is not None and c.find("error").get("type")) for c in cases} == {"cannot-test"}
     assert_no_traceback(result)
+
+
+def console_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
 
 
 def test_a_run_that_selects_no_scenario_passes_when_the_setting_allows_it(tmp_path: Path) -> None:
@@ -82,8 +97,11 @@ def test_a_dry_run_writes_no_verdict_artefacts_and_says_so(tmp_path: Path) -> No
     (reports / "junit" / "TESTS-concurrent_campaigns.xml").write_text("<testsuite/>")
     done = plain_run(cwd, str(FEATURES_DIR), "--dry-run", "-D", f"reports_dir={reports}")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "dry run: no scenario was executed" in done.stdout.strip().splitlines()[-1]
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("dry run: 8 scenarios (7 selected, 1 not selected), every step defined; nothing")
     assert "verdict:" not in done.stdout
+    # behave's summary said "0 features passed, 1 failed" here: no count may call anything failed.
+    assert not re.search(r"\d+ failed|Failing", done.stdout + done.stderr), done.stdout + done.stderr
     for name, text in earlier.items():  # a real run's artefacts are untouched
         assert (reports / name).read_text() == text
     assert (reports / "junit" / "TESTS-concurrent_campaigns.xml").read_text() == "<testsuite/>"
@@ -161,6 +179,19 @@ def test_reports_say_what_ran_junit_goes_under_reports_dir_and_the_console_is_on
     out = done.stdout
     assert len(lines_with(out, "Feature: Many campaigns run at once")) == 1, out
     assert len(lines_with(out, "every lead fetch finishes with at least one lead")) == 1, out
+    # Nothing said that says nothing: no runner banner, no empty Background line, no header of a scenario
+    # that was not selected; a feature none of whose scenarios is selected is one line.
+    everything = out + done.stderr
+    assert "USING RUNNER" not in everything and "Background:" not in everything, everything
+    assert "Scenario Outline: 10 campaigns" not in everything and "SKIP " not in everything, everything
+    assert lines_with(
+        out, "Feature: Circuit breakers protect campaigns from third-party outages: not selected"
+    ) == [
+        "Feature: Circuit breakers protect campaigns from third-party outages: not selected: 4 scenarios (by "
+        "--tags=@happy_path --name=quick)"
+    ], out
+    assert re.search(r"^8 scenarios in [0-9.]+ s: 1 passed, 7 not selected$", out, re.M), out
+    assert not any(line.endswith(" 1 users") or " 1 users " in line for line in everything.splitlines())
 
 
 def test_a_formatter_on_the_command_line_replaces_the_default_console(tmp_path: Path) -> None:

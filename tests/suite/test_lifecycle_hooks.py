@@ -3,12 +3,15 @@ capability skips before any read, and the health gate acting on what the breaker
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 from behave.model_type import Status
 from behave.parser import parse_feature
 
-from campaign_acceptance.lifecycle import begin_scenario
+from campaign_acceptance.known_issues import load_known_issues
+from campaign_acceptance.lifecycle import begin_scenario, end_scenario
 from campaign_acceptance.model import BreakerState
 from campaign_acceptance.monitor import ReadErrors
 from campaign_acceptance.outcome import RunRecord
@@ -104,3 +107,31 @@ def test_the_contract_check_runs_whatever_the_breakers_say() -> None:
     begin_scenario(context, scenario)
     assert not scenario.should_skip and context.world.record.aborts == {}
     assert platform.reads == 0
+
+
+KNOWN_FILE = """\
+[[issue]]
+id = "stall-1"
+description = "Enrichment stops at four leads"
+link = "https://example.test/issues/1"
+scenarios = ["plain"]
+step = "a"
+message = 'found 4'
+"""
+
+
+def test_a_failure_the_known_issues_file_lists_is_said_to_be_one_right_under_it(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "known.toml").write_text(KNOWN_FILE)
+    context = context_on(Platform())
+    context.world.record.known_issues = load_known_issues(tmp_path / "known.toml")
+    listed, other = scenarios()
+    for scenario, text in ((listed, "expected 5 leads enriched, found 4"), (other, "found 3")):
+        begin_scenario(context, scenario)
+        step = scenario.steps[0]
+        step.status, step.exception = Status.failed, AssertionError(text)
+        scenario.set_status(Status.failed)
+        end_scenario(context, scenario)
+    said = [line for line in capfd.readouterr().err.splitlines() if "known issue" in line]
+    assert said == ["  known issue stall-1: this failure is listed; it does not fail the run"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections.abc import Sequence
@@ -21,7 +20,6 @@ from campaign_acceptance.monitor import (
     progress_from_jobs,
     summarize_job_errors,
 )
-from campaign_acceptance.progress import ConsoleProgress, render_line
 from support.clocks import FakeClock
 
 
@@ -319,36 +317,7 @@ def test_progress_from_jobs_before_the_fetch() -> None:
     assert progress_from_jobs("x", []).fetch_status is None
 
 
-# -- console progress -----------------------------------------------------------------------------
-
-
-def test_progress_line_names_leads_campaigns_and_breakers() -> None:
-    o = obs(
-        {"a": "RUNNING", "b": "COMPLETED"},
-        {"a": (20, "COMPLETED", 3), "b": (20, "COMPLETED", 20)},
-        brk=breakers(openai="open"),
-    )
-    line = render_line("enrichment", o)
-    assert (
-        line == "[enrichment 0.0s] leads 23/40 · campaigns RUNNING 1 COMPLETED 1 · breakers openai OPEN 5/5"
-    )
-    assert "breakers all closed" in render_line("fetch", RUNNING)
-
-
-def test_console_progress_throttles_but_shows_changes_at_once() -> None:
-    now = [0.0]
-    stream = io.StringIO()
-    sink = ConsoleProgress(stream=stream, every_s=2.0, now=lambda: now[0])
-    for t in (0.0, 0.5, 1.0, 2.1):
-        now[0] = t
-        sink.update("enrichment", RUNNING)
-    now[0] = 2.3
-    sink.update("enrichment", obs({"a": "PAUSED", "b": "RUNNING"}))
-    assert len(sink.lines) == 3  # 0.0, 2.1 (due), 2.3 (a status changed)
-    assert stream.getvalue().count("\n") == 3
-    off = ConsoleProgress(enabled=False, stream=stream)
-    off.update("fetch", RUNNING)
-    assert off.lines == []
+# -- console progress (the lines themselves: test_progress.py) -----------------------------------------
 
 
 def test_monitor_feeds_the_progress_sink_every_cycle() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import textwrap
@@ -71,6 +72,8 @@ def before_all(context):
 def before_scenario(context, scenario):
     if "breaker_open" in scenario.tags:  # stands in for the health gate finding a breaker open
         abort_before_start(scenario, openai_report(), context.world.record)
+    if "needs_faults" in scenario.tags:  # stands in for a capability the target lacks
+        scenario.skip(reason="needs fault control: set fault_control_url")
 
 
 def after_step(context, step):
@@ -300,9 +303,71 @@ def test_cannot_test_exits_3_with_one_line_and_no_scenario(tmp_path: Path, mode:
     assert data["verdict"] == "CANNOT_TEST" and data["exit_code"] == 3
     assert "cannot be queried" in data["reason"]
     assert {s["status"] for s in data["scenarios"]} == {"untested"}
-    assert (
-        result.stdout.rstrip().splitlines()[-1].startswith("verdict: CANNOT_TEST (exit 3): Nothing could be")
+    # Exactly two lines, the cause and then the verdict: no runner banner, no behave summary, no copy.
+    assert console_lines(result) == [
+        "cannot test: database postgresql://suite:***@db/platform cannot be queried",
+        "verdict: CANNOT_TEST (exit 3): Nothing could be tested",
+    ]
+
+
+def console_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    """Every non-empty line a person sees (stdout, then stderr: the tests' runs print to one of them)."""
+    return [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize(
+    ("args", "cause"),
+    [
+        (
+            ["--tags=@hapy"],
+            "cannot test: no scenario selected by features --tags=@hapy (set allow_no_scenarios",
+        ),
+        (["-D", "scale=abc"], "cannot test: setting scale: expected a positive number, got 'abc' (from -D)"),
+    ],
+    ids=["tag-typo", "bad-setting"],
+)
+def test_a_run_that_cannot_test_is_refused_before_any_hook_in_two_lines(
+    tmp_path: Path, args: list[str], cause: str
+) -> None:
+    root = project(tmp_path, happy=HAPPY, breakers=ABORTS)
+    result = run(root, "", *args)
+    assert result.returncode == 3, result.stdout + result.stderr
+    lines = console_lines(result)
+    assert len(lines) == 2 and lines[0].startswith(cause), lines
+    assert lines[1] == "verdict: CANNOT_TEST (exit 3): Nothing could be tested"
+    # No hook ran (before_all would have made after_all run too): nothing started, nothing to clean up.
+    assert not (root / "after_all.ran").exists()
+    data = status(root)
+    assert (data["verdict"], data["exit_code"]) == ("CANNOT_TEST", 3)
+    assert data["duration_s"] < 0.5, data["duration_s"]  # the runner's part; Python's start is the rest
+    # JUnit shows the run red: every scenario an <error type="cannot-test">, none merely skipped.
+    cases = junit_cases(root)
+    assert len(cases) == 6
+    for case in cases.values():
+        error = case.find("error")
+        assert error is not None and error.get("type") == "cannot-test", ET.tostring(case)
+        assert case.find("skipped") is None
+
+
+def test_the_summary_counts_in_the_verdicts_words_and_a_dry_run_counts_nothing_as_failed(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path, happy=HAPPY, product=FAILS)
+    result = run(root, "", "--tags=not @nothing", "--name=good")
+    lines = console_lines(result)
+    assert result.returncode == 0, lines
+    summary = next(line for line in lines if " scenarios in " in line)
+    assert re.fullmatch(r"4 scenarios in [0-9.]+ s: 3 passed, 1 not selected", summary), summary
+    assert not any("features passed" in line or "failed" in line for line in lines), lines
+    assert not any(line.startswith("USING RUNNER") for line in lines), lines
+
+    dry = run(root, "", "--dry-run")
+    lines = console_lines(dry)
+    assert dry.returncode == 0, lines
+    assert lines[-1].startswith("dry run: 4 scenarios (4 selected, 0 not selected), every step defined;"), (
+        lines
     )
+    assert not any("failed" in line for line in lines), lines
 
 
 def test_ctrl_c_runs_after_all_and_exits_130_interrupted(tmp_path: Path) -> None:
@@ -411,6 +476,12 @@ def test_a_known_issue_alone_exits_0_and_says_so_in_every_report(tmp_path: Path)
         lines[-1] == "verdict: PASSED (exit 0): 1 executed scenario passed; 1 failed as known issue (stall-1)"
     )
     assert "known issue stall-1: enrichment stalls: Enrichment stops at four leads" in lines
+    # behave's summary said "Failing scenarios:" and "1 failed" right above this PASSED verdict.
+    summary = next(line for line in lines if " scenarios in " in line)
+    assert re.fullmatch(r"3 scenarios in [0-9.]+ s: 1 passed, 1 known issue, 1 not selected", summary), (
+        summary
+    )
+    assert not any("Failing" in line or "failed scenarios" in line for line in lines), lines
     data = status(root)
     stalls = next(s for s in data["scenarios"] if s["name"] == "enrichment stalls")
     assert stalls["status"] == "known_issue"
@@ -461,3 +532,80 @@ def test_a_listed_scenario_that_passes_is_fixed_and_fails_unless_not_strict(tmp_
     assert "fixed? remove known issue gone-2: defect already fixed passed" in lax.stdout
     assert status(root)["scenarios"][1]["status"] == "passed"
     assert status(root)["scenarios"][1]["reason"].startswith("fixed? remove known issue gone-2")
+
+
+# --- JUnit types: exactly what the README says -----------------------------------------------------
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_junit_types() -> dict[tuple[str, str], str]:
+    """(element, type) -> meaning, from the README's JUnit types table; a class-name row is ('failure',
+    '<class>')."""
+    text = README.read_text(encoding="utf-8").split("JUnit types, ", 1)[1]
+    rows: dict[tuple[str, str], str] = {}
+    for line in text.splitlines()[4:]:
+        if not line.startswith("|"):
+            break
+        element, kind, meaning = (cell.strip() for cell in line.strip("|").split("|"))
+        key = kind.strip("`") if kind.startswith("`") else "<class>"
+        rows[(element.strip("`<>"), key)] = meaning
+    return rows
+
+
+def junit_types(root: Path) -> dict[str, tuple[str, str]]:
+    """Testcase name -> (element, type) of its failure, error or skipped element ('passed', '' if none)."""
+    found = {}
+    for name, case in junit_cases(root).items():
+        problem = next((e for e in case if e.tag in ("failure", "error", "skipped")), None)
+        found[name] = ("passed", "") if problem is None else (problem.tag, str(problem.get("type")))
+    return found
+
+
+def test_every_junit_type_is_one_the_readme_table_names_with_that_meaning(tmp_path: Path) -> None:
+    table = readme_junit_types()
+    capability = """\
+        Feature: Capability
+          @needs_faults
+          Scenario: needs fault control
+            Given step one passes
+        """
+    # "a_product" sorts first: with --stop, the features after its failure do not run.
+    root = project(tmp_path, a_product=FAILS, breakers=ABORTS, known=KNOWN, capability=capability)
+    (root / "known.toml").write_text(KNOWN_FILE)
+    seen: dict[str, tuple[str, str]] = {}
+    # One run with every kind a run goes on with; a shard leaves half out; --stop leaves the rest not run.
+    run(root, "", "--tags=not @fixed", KNOWN_ISSUES=str(root / "known.toml"))
+    seen |= {f"all: {k}": v for k, v in junit_types(root).items()}
+    run(root, "", "--tags=@fixed", KNOWN_ISSUES=str(root / "known.toml"))
+    seen |= {f"fixed: {k}": v for k, v in junit_types(root).items()}
+    run(root, "", "-D", "shard=1/2")
+    seen |= {f"shard: {k}": v for k, v in junit_types(root).items()}
+    elsewhere = [
+        s["name"] for s in status(root)["scenarios"] if (s["reason"] or "").startswith("not in this shard")
+    ]
+    run(root, "", "--stop", "--tags=not @bug")
+    seen |= {f"stop: {k}": v for k, v in junit_types(root).items()}
+    run(root, "cannot-test")
+    seen |= {f"cannot: {k}": v for k, v in junit_types(root).items()}
+
+    for name, (element, kind) in seen.items():
+        if element == "passed":
+            continue
+        key = (element, kind) if (element, kind) in table else (element, "<class>")
+        assert key in table and (kind[:1].isupper() or key[1] != "<class>"), f"{name}: {element} {kind}"
+    expected = {
+        "all: enrichment incomplete": ("failure", "AssertionError"),
+        "all: enrichment stalls": ("skipped", "known_issue"),
+        "all: paused while running": ("skipped", "aborted"),
+        "all: gate finds a breaker open": ("skipped", "aborted"),
+        "all: defect already fixed": ("skipped", "not-selected"),
+        "all: needs fault control": ("skipped", "skipped"),
+        "fixed: defect already fixed": ("failure", "fixed"),
+        "fixed: all good": ("skipped", "not-selected"),
+        "cannot: unaffected": ("error", "cannot-test"),
+    }
+    assert {k: seen[k] for k in expected} == expected
+    # A scenario another shard runs was not selected here (it was `type="skipped"`, unlike the README).
+    assert elsewhere and {seen[f"shard: {name}"] for name in elsewhere} == {("skipped", "not-selected")}
+    assert ("skipped", "not-run") in {v for k, v in seen.items() if k.startswith("stop: ")}

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
+import pytest
+from behave.configuration import Configuration
 from behave.model_type import Status
 from behave.parser import parse_feature
+from behave.runner import Context, ModelRunner
 
 from campaign_acceptance.errors import ServiceFailure
 from campaign_acceptance.model import BreakerReport, BreakerState
@@ -20,6 +24,7 @@ from campaign_acceptance.outcome import (
     verdict_reason,
 )
 from campaign_acceptance.runner import (
+    BannerFilter,
     abort_before_start,
     apply_health_gate,
     cannot_test,
@@ -150,17 +155,15 @@ def test_other_errors_are_left_alone() -> None:
     assert step.status == Status.failed
 
 
-def test_cannot_test_records_one_line_and_aborts_the_run() -> None:
-    class Ctx:
-        reason: str | None = None
-
-        def abort(self, reason: str | None = None) -> None:
-            self.reason = reason
-
-    ctx, record = Ctx(), RunRecord()
-    cannot_test(ctx, ValueError("database unreachable\n  details nobody needs"), record)
+def test_cannot_test_records_one_line_and_aborts_the_run_silently(capsys: pytest.CaptureFixture[str]) -> None:
+    # behave's own context: its abort flag is what run_model reads; the runner prints the cause itself
+    # once, so nothing may be printed here (behave's context.abort() would print `ABORTED: ...`).
+    context = Context(ModelRunner(Configuration(command_args=[], load_config=False)))
+    record = RunRecord()
+    cannot_test(context, ValueError("database unreachable\n  details nobody needs"), record)
     assert record.cannot_test == "database unreachable"
-    assert ctx.reason == "cannot test: database unreachable"
+    assert context.aborted is True
+    assert capsys.readouterr() == ("", "")
 
 
 def test_outcomes_cover_outline_examples_with_unique_keys() -> None:
@@ -196,3 +199,19 @@ def test_the_health_gate_says_why_from_the_runs_earlier_job_errors_only_when_it_
     report = apply_health_gate(feature().scenarios[0], {"openai": OPENAI_OPEN}, "abort", record, errors)
     assert report is not None and report.rate_limited and reads == [1]
     assert "the platform's own rate limiter" in next(iter(record.aborts.values())).reason
+
+
+def test_the_banner_filter_drops_behaves_runner_banner_and_nothing_else() -> None:
+    # behave's main: print("USING RUNNER: ...") writes the text, then the newline.
+    out = io.StringIO()
+    banner = BannerFilter(out)
+    banner.write("USING RUNNER: campaign_acceptance.runner:VerdictRunner")
+    banner.write("\n")
+    banner.write("cannot test: x\n")
+    assert out.getvalue() == "cannot test: x\n"
+    other = io.StringIO()
+    plain = BannerFilter(other)
+    plain.write("Feature: A")
+    plain.flush()  # a first line that cannot be the banner is let through at once
+    plain.write("\n")
+    assert other.getvalue() == "Feature: A\n"
