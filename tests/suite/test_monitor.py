@@ -622,11 +622,19 @@ def test_work_stops_once_every_lead_has_a_finished_or_parked_job() -> None:
     assert source.calls == 3
 
 
-def test_leads_without_any_job_are_not_a_stall_they_may_wait_for_a_busy_worker() -> None:
-    waiting = jobs({"a": "RUNNING"}, a=(10, 3, 0, 0))
-    monitor, _, _ = make([waiting], stall_s=1.0)
-    with pytest.raises(DeadlineExceeded):
-        monitor.wait_for_enrichment(["a"], 20)
+def test_leads_never_given_a_job_once_the_fetch_completed_and_jobs_settled_fail_naming_them() -> None:
+    waiting = jobs({"a": "RUNNING"}, a=(10, 3, 0, 0))  # 10 leads, 3 jobs COMPLETED, nothing else
+    monitor, _, clock = make([waiting], stall_s=5.0)
+    with pytest.raises(AssertionError) as caught:
+        monitor.wait_for_enrichment(["a"], 600)
+    assert not isinstance(caught.value, DeadlineExceeded)
+    first = str(caught.value).splitlines()[0]
+    assert re.fullmatch(
+        r"7 leads with no enrichment job [56] s after their fetch COMPLETED, the jobs that exist settled "
+        r"\(Campaign a \(a\): 7\)",
+        first,
+    ), first
+    assert 5 <= clock.t - 1000.0 <= 5 + 2.0  # within stall_s plus one poll
 
 
 def test_enrichment_that_keeps_moving_is_not_a_stall() -> None:
