@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from behave.model_type import Status
 from behave.parser import parse_feature
 
+from campaign_acceptance.errors import ProgressFailure
 from campaign_acceptance.lifecycle import begin_scenario
 from campaign_acceptance.model import BreakerState
 from campaign_acceptance.monitor import ReadErrors
@@ -92,3 +94,19 @@ def test_an_open_breaker_aborts_the_scenario_under_abort_and_warns_under_warn() 
     begin_scenario(warned, scenario)
     assert not scenario.should_skip and warned.world.record.aborts == {}
     assert any("health gate policy warn" in w for w in warned.world.record.warnings)
+
+
+def test_a_breaker_this_run_resumed_that_stays_open_fails_the_next_scenario_as_the_resume_failure() -> None:
+    context = context_on(Platform(OPENAI_OPEN))
+    context.world.session.stuck_resumes["openai"] = "resume-service answered success for openai; still open"
+    scenario = scenarios()[0]
+    with pytest.raises(
+        ProgressFailure, match=r"the resume's failure .*openai: resume-service answered success"
+    ):
+        begin_scenario(context, scenario)  # behave turns this into the scenario's failure (exit 1)
+    assert context.world.record.aborts == {} and "aborted" not in scenario.tags  # never a service failure
+    # Once seen closed the breaker is a new story: open again later, it is a service failure as usual.
+    context = context_on(Platform())
+    context.world.session.stuck_resumes["openai"] = "still open"
+    begin_scenario(context, scenarios()[0])
+    assert context.world.session.stuck_resumes == {}
