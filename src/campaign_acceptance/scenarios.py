@@ -666,6 +666,26 @@ def check_report_names_service(world: World, service: str) -> None:
     assert_that(breaker.failure_threshold, greater_than(0), f"failure threshold of {svc}")
     assert_that(report.reason, contains_string(svc), "reason of the breaker report")
     assert_that(report.render_text(), contains_string(f"{breaker.failure_count}/{breaker.failure_threshold}"))
+    # The report is only as good as the status it is made of: the platform's own entry for the service
+    # carries its failures, its threshold and, while not closed, the reason it is paused (contract §1.7).
+    entry = world.session.client.queue_status().get("circuit_breakers", {}).get(svc)
+    assert_that(_incomplete_breaker_entry(entry), empty(), f"the breaker status of {svc}: {entry}")
+
+
+def _incomplete_breaker_entry(entry: object) -> list[str]:
+    if not isinstance(entry, dict):
+        return ["no entry at all"]
+    lacks = [
+        f"lacks {key} (an integer)"
+        for key in ("failure_count", "failure_threshold")
+        if not isinstance(entry.get(key), int) or isinstance(entry.get(key), bool)
+    ]
+    if isinstance(entry.get("failure_threshold"), int) and entry["failure_threshold"] <= 0:
+        lacks.append(f"failure_threshold {entry['failure_threshold']} is no threshold")
+    pause = entry.get("pause_info")
+    if entry.get("circuit_state") != CLOSED and not (isinstance(pause, dict) and pause.get("reason")):
+        lacks.append("lacks the reason it is paused (pause_info.reason)")
+    return lacks
 
 
 def check_report_lists_paused_campaigns(world: World) -> None:
