@@ -816,11 +816,22 @@ class Monitor:
         if not ids:
             return
         quiet = _StallWatch(self.clock, quiet_s)
+        stuck = _StallWatch(self.clock, self.stall_s)
 
         def check(obs: Observation) -> bool | None:
             busy = [p for cid in ids if (p := obs.progress.get(cid)) is not None and p.jobs_processing]
             if busy:
                 quiet.reset()
+                stalled = stuck.stalled_for(obs, ids)
+                if stalled is not None:  # processing that never ends settles never: say what, now
+                    tables = self.state_tables(obs, "enrichment")
+                    raise ProgressFailure(
+                        "the run's earlier work did not settle: "
+                        + self._stall_text(obs, ids, stalled)
+                        + "\n"
+                        + render_state_text(tables),
+                        tables,
+                    )
                 return None
             if not any((p := obs.progress.get(cid)) is not None and p.jobs_pending for cid in ids):
                 return True

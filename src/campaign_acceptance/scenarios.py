@@ -248,15 +248,22 @@ def wait_until_every_lead_enriched(world: World) -> None:
 
 def _enrichment_of_each_lead(world: World) -> dict[str, list[str]]:
     """Lead (email, id, campaign) -> what is wrong with its enrichment, read through the API and, with a
-    database, in the database: no ENRICH_LEAD job, more than one, its job not COMPLETED, results missing."""
+    database, in the database: no ENRICH_LEAD job, more than one, its job not COMPLETED, results missing,
+    and where the two say differently, both sides."""
     session, scenario = world.session, world.scenario
+    probe = session.probe
+    ids = scenario.campaign_ids
+    names = {c.id: c.name for c in scenario.campaigns}
+    stored = {row.id: row.status for row in probe.jobs(ids)} if probe is not None else {}
     problems: dict[str, list[str]] = {}
     label_of: dict[str, str] = {}
+    listed_under: dict[str, str] = {}
     for campaign in scenario.campaigns:
         jobs = [j for j in session.client.list_jobs(campaign.id) if j.get("job_type") == "ENRICH_LEAD"]
         for lead in session.client.list_leads(campaign.id):
             lead_id, email = str(lead["id"]), lead.get("email")
             label = label_of[lead_id] = f"lead {email} ({lead_id}) of {campaign.name}"
+            listed_under[lead_id] = campaign.id
             found = problems.setdefault(label, [])
             own = [
                 j
@@ -269,21 +276,31 @@ def _enrichment_of_each_lead(world: World) -> dict[str, list[str]]:
             elif len(own) > 1:
                 which = ", ".join(f"{j['id']} {j['status']}" for j in own)
                 found.append(f"enriched twice: more than one ENRICH_LEAD job ({which})")
+            for job in own:
+                in_db = stored.get(int(str(job["id"])))
+                if in_db is not None and in_db != job.get("status"):
+                    found.append(
+                        f"its ENRICH_LEAD job {job['id']} has status {job.get('status')} in the API, "
+                        f"{in_db} in the database"
+                    )
             done = [j for j in own if j.get("status") == "COMPLETED"]
             if own and not done:
                 found.append(f"its ENRICH_LEAD job is {own[-1].get('status')}, not COMPLETED")
             if done and (missing := missing_results(lead)):
                 found.append(f"missing {', '.join(missing)} in the API")
-    probe = session.probe
     if probe is not None:
-        ids = scenario.campaign_ids
-        names = {c.id: c.name for c in scenario.campaigns}
         per_lead = probe.enrich_jobs_per_lead(ids)
         for row in probe.lead_results(ids):
             label = label_of.get(row.id) or f"lead {row.email} ({row.id}) of {names.get(row.campaign_id)}"
             found = problems.setdefault(label, [])
-            if row.id not in label_of:
-                found.append("in the database but not in the API's lead list")
+            api_campaign = listed_under.get(row.id)
+            if api_campaign is None:
+                found.append("in the database, missing from the API's lead list")
+            elif api_campaign != row.campaign_id:
+                found.append(
+                    f"the API lists it under {names.get(api_campaign)}, the database has it under "
+                    f"{names.get(row.campaign_id, row.campaign_id)}"
+                )
             jobs_of_lead = per_lead.get(row.id, 0)
             if jobs_of_lead > 1 and not any("more than one" in p for p in found):
                 found.append(

@@ -133,10 +133,13 @@ def test_the_api_listing_a_lead_under_another_campaign_is_a_named_disagreement(s
     scenarios.wait_until_every_lead_enriched(world)
     campaigns += world.scenario.campaign_ids
     moved.update(session.client.list_leads(campaigns[0])[0])
+    first, second = (c.name for c in world.scenario.campaigns)
+    with pytest.raises(AssertionError) as enriched_step:
+        scenarios.wait_until_every_lead_enriched(world)
+    assert f"the API lists it under {second}, the database has it under {first}" in str(enriched_step.value)
     with pytest.raises(AssertionError) as caught:
         scenarios.check_database_agrees_with_api(world)
     text = str(caught.value)
-    first, second = (c.name for c in world.scenario.campaigns)
     assert "the API and the database disagree about 2 things" in text
     lead = f"lead {moved['email']} ({moved['id']})"
     assert f"{lead}: the API lists it under {second}, the database has it under {first}" in text
@@ -155,6 +158,12 @@ def test_a_job_status_the_api_reports_differently_from_the_database_is_named(ses
     campaign = world.scenario.campaigns[1]
     job = next(j for j in session.client.list_jobs(campaign.id) if j["job_type"] == "ENRICH_LEAD")
     stale.append(job["id"])
+    with pytest.raises(AssertionError) as enriched_step:
+        scenarios.wait_until_every_lead_enriched(world)  # the earlier step already tells the two apart
+    assert (
+        f"its ENRICH_LEAD job {job['id']} has status PROCESSING in the API, COMPLETED in the database"
+        in str(enriched_step.value)
+    )
     with pytest.raises(AssertionError) as caught:
         scenarios.check_database_agrees_with_api(world)
     said = f"job {job['id']} (ENRICH_LEAD) of {campaign.name}: status PROCESSING in the API, COMPLETED in"

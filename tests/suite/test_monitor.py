@@ -867,3 +867,23 @@ def test_what_the_platform_says_after_an_action_must_agree_within_one_poll() -> 
         "pause-service answered paused; status still says openai closed (after 2.0 s, one poll)"
     )
     assert clock.t - 1000.0 == pytest.approx(2.0)
+
+
+def test_earlier_work_processing_with_nothing_changing_fails_the_settling_after_stall_s() -> None:
+    busy = Observation(
+        0.0,
+        breakers(),
+        {},
+        {"old": Progress("old", leads=5, fetch_status="COMPLETED", enrich_total=5, jobs_processing=2)},
+    )
+    monitor, _, clock = make([busy], stall_s=5.0)
+    with pytest.raises(AssertionError) as caught:
+        monitor.wait_until_settled(["old"], 60, quiet_s=1.0)
+    assert not isinstance(caught.value, DeadlineExceeded)
+    first = str(caught.value).splitlines()[0]
+    assert re.fullmatch(
+        r"the run's earlier work did not settle: 2 ENRICH_LEAD jobs PROCESSING for [56] s with nothing of "
+        r"the run changing \(old: 2\)",
+        first,
+    ), first
+    assert 5 <= clock.t - 1000.0 <= 7
