@@ -226,10 +226,12 @@ def check_every_fetch_found_leads(world: World) -> None:
 def wait_until_every_lead_enriched(world: World) -> None:
     scenario = world.scenario
     monitor = _monitor(world)
+    # Without a database progress counts jobs only: the leads the API listed show the ones with no job. With
+    # one, the database's leads are progress's truth (where the API lists them differently, the check of
+    # each lead below says so, rather than a wait that can never end).
+    listed = {c.id: c.leads for c in scenario.campaigns} if world.session.probe is None else None
     observation = monitor.wait_for_enrichment(
-        scenario.campaign_ids,
-        world.session.settings.enrichment_deadline_s,
-        leads={c.id: c.leads for c in scenario.campaigns},
+        scenario.campaign_ids, world.session.settings.enrichment_deadline_s, leads=listed
     )
     scenario.last_observation = observation
     if scenario.started_at is not None:

@@ -208,3 +208,28 @@ def test_a_resume_that_leaves_the_breaker_open_fails_and_is_the_resume_failure_a
         session.client.resume_service("apollo")
     scenarios.ensure_every_breaker_closed(world)  # closed since: forgotten
     assert world.session.stuck_resumes == {}
+
+
+def test_a_lead_the_api_lists_under_another_campaign_from_the_start_is_named_not_waited_for(
+    session: Session,
+) -> None:
+    worlds: list[World] = []
+
+    def misplaced(real: Any, campaign_id: str) -> list[dict[str, Any]]:
+        ids = worlds[0].scenario.campaign_ids if worlds else []
+        first = real(ids[0]) if len(ids) == 2 else []
+        if not first or campaign_id not in ids:
+            return list(real(campaign_id))
+        if campaign_id == ids[0]:
+            return list(first[1:])
+        return [*real(campaign_id), first[0]]
+
+    world = world_of(session, "wrong campaign from the start", list_leads=misplaced)
+    worlds.append(world)
+    scenarios.start_campaigns(world, 2, 3)
+    first, second = (c.name for c in world.scenario.campaigns)
+    with pytest.raises(AssertionError) as caught:
+        scenarios.wait_until_every_lead_enriched(world)
+    text = str(caught.value)
+    assert f"the API lists it under {second}, the database has it under {first}" in text
+    assert "nothing of the run changing" not in text  # the database's leads are progress's truth
