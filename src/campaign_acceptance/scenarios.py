@@ -528,7 +528,8 @@ def operator_pauses_service(world: World, service: str) -> None:
     svc = _service(service)
     monitor = _monitor(world)
     ids = scenario.campaign_ids
-    running = [c.id for c in _current_snapshots(world) if c.status == "RUNNING"] if ids else []
+    statuses = {c.id: c.status for c in _current_snapshots(world)} if ids else {}
+    running = [cid for cid in ids if statuses.get(cid) == "RUNNING"]  # in the run's order
     answer = session.client.pause_service(svc, f"operator pause by acceptance run {session.settings.run_id}")
     scenario.cleanups.append((f"resume {svc}", lambda: _resume_after_scenario(world, svc)))
     said = (

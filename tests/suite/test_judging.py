@@ -233,3 +233,54 @@ def test_a_lead_the_api_lists_under_another_campaign_from_the_start_is_named_not
     text = str(caught.value)
     assert f"the API lists it under {second}, the database has it under {first}" in text
     assert "nothing of the run changing" not in text  # the database's leads are progress's truth
+
+
+def finish(world: World) -> None:
+    """What the hooks do after a scenario: its cleanups (resume, release the hold), last first."""
+    for _, undo in reversed(world.scenario.cleanups):
+        undo()
+    world.scenario.cleanups.clear()
+
+
+def test_a_pause_that_leaves_the_campaigns_running_fails_the_pause_step_naming_them(session: Session) -> None:
+    def still_running(real: Any, organization_id: str) -> list[dict[str, Any]]:
+        return [{**c, "status": "RUNNING"} if c["status"] == "PAUSED" else c for c in real(organization_id)]
+
+    world = world_of(session, "pause pauses nothing", list_campaigns=still_running)
+    try:
+        scenarios.start_running_campaigns(world, 2, 10)
+        with pytest.raises(AssertionError) as caught:
+            scenarios.operator_pauses_service(world, "openai")
+        names = ", ".join(f"{c.name} ({c.id})" for c in world.scenario.campaigns)
+        assert re.fullmatch(
+            r"pause-service answered paused for openai \(\d+ campaigns affected\); "
+            rf"2 campaigns of the run still RUNNING: {re.escape(names)} \(after 1\.\d s, one poll\)",
+            str(caught.value),
+        ), caught.value
+    finally:
+        finish(world)
+
+
+def test_a_resume_that_leaves_the_campaigns_paused_fails_within_one_poll_naming_them(
+    session: Session,
+) -> None:
+    resumed: list[bool] = []
+
+    def still_paused(real: Any, organization_id: str) -> list[dict[str, Any]]:
+        listed = real(organization_id)
+        return [{**c, "status": "PAUSED"} for c in listed] if resumed else listed
+
+    world = world_of(session, "resume leaves campaigns paused", list_campaigns=still_paused)
+    try:
+        scenarios.start_running_campaigns(world, 2, 10)
+        scenarios.operator_pauses_service(world, "openai")
+        scenarios.operator_resumes_service(world, "openai")
+        resumed.append(True)
+        scenarios.check_every_breaker_closed(world)
+        with pytest.raises(AssertionError) as caught:
+            scenarios.check_no_campaign_paused(world)
+        assert str(caught.value).startswith(
+            "resume-service answered success for openai; 2 campaigns of the run still PAUSED: "
+        ), caught.value
+    finally:
+        finish(world)
