@@ -890,9 +890,10 @@ class Monitor:
         jobless = {cid: n for cid, p in progress.items() if (n := _leads_without_job(p, counted.get(cid, 0)))}
         if jobless:
             each = _listing([f"{self._name(obs, cid)}: {n}" for cid, n in jobless.items()])
+            settled = not any(progress[cid].jobs_pending or progress[cid].jobs_processing for cid in jobless)
             parts.append(
                 f"{sum(jobless.values())} leads with no enrichment job {stalled_s:.0f} s after their fetch "
-                f"COMPLETED, the jobs that exist settled ({each})"
+                f"COMPLETED{', the jobs that exist settled' if settled else ''} ({each})"
             )
         if not parts:
             parts.append(f"{still} for {stalled_s:.0f} s{after} ({missing} leads not enriched)")
