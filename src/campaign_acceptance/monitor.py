@@ -2,9 +2,11 @@
 
 Every cycle reads the breakers, the run's campaign statuses and job progress (one `Observation`).
 A campaign of the run turning PAUSED, or any breaker that is not closed, raises `ServiceFailure` in that
-very cycle unless the pause is what the wait expects (`wait_for_pause`). A deadline passing raises
-`DeadlineExceeded` with per-campaign progress and each campaign's state timeline, so a failure explains
-itself.
+very cycle unless the pause is what the wait expects (`wait_for_pause`). Nothing of the run changing for
+`stall_s` while the wait is not over is a `ProgressFailure` naming what is stuck (a fetch PENDING, jobs
+PROCESSING, PENDING or PAUSED, leads with no job) and for how long; a breaker closed past its threshold is one
+too (docs/judging.md). A deadline, the last resort for work that moves but slowly, raises `DeadlineExceeded`
+with what moved and how fast, per-campaign progress and each campaign's state timeline.
 
 The interval adapts: it starts at `poll_interval_s`, grows x1.5 while nothing changes, is capped at
 `max_interval_s`, drops back to the minimum as soon as anything changes, and never sleeps past the deadline.
