@@ -22,10 +22,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlch
 
 from campaign_acceptance.capacity import JobTiming
 from campaign_acceptance.errors import DatabaseUnavailableError
-from campaign_acceptance.model import Progress
+from campaign_acceptance.model import ENRICHED_LEAD_FIELDS, Progress
 from campaign_common.redaction import redact, redact_url
 
-__all__ = ["CampaignRow", "DatabaseProbe", "JobRow", "LeadRow", "engine_url"]
+__all__ = ["CampaignRow", "DatabaseProbe", "JobRow", "LeadResultRow", "LeadRow", "engine_url"]
 
 T = TypeVar("T")
 
@@ -57,6 +57,8 @@ leads = sa.table(
     sa.column("campaign_id", _text),
     sa.column("email", _text),
     sa.column("enrichment_job_id", _text),
+    # json on PostgreSQL, text on SQLite: only ever read cast to text (json has no = operator).
+    *(sa.column(name, _text) for name in ENRICHED_LEAD_FIELDS),
 )
 jobs = sa.table(
     "jobs",
@@ -97,6 +99,17 @@ class LeadRow:
     campaign_id: str
     email: str | None
     enrichment_job_id: str | None
+
+
+@dataclass(frozen=True)
+class LeadResultRow:
+    """A lead and the ENRICHED_LEAD_FIELDS its row does not hold (SQL NULL, JSON null or an empty object)."""
+
+    id: str
+    campaign_id: str
+    email: str | None
+    enrichment_job_id: str | None
+    missing: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -288,6 +301,34 @@ class DatabaseProbe:
         )
         rows = self._read("lead query", lambda conn: conn.execute(query).all())
         return [LeadRow(*row) for row in rows]
+
+    def lead_results(self, campaign_ids: Sequence[str]) -> list[LeadResultRow]:
+        """The leads of the given campaigns with the enrichment results each row lacks, in one query."""
+        c = leads.c
+
+        def held(name: str) -> sa.ColumnElement[Any]:
+            column = c[name]
+            empty = sa.or_(column.is_(None), sa.cast(column, sa.String()).in_(["null", "{}", ""]))
+            return sa.case((empty, 0), else_=1)
+
+        query = (
+            sa.select(
+                c.id, c.campaign_id, c.email, c.enrichment_job_id, *(held(n) for n in ENRICHED_LEAD_FIELDS)
+            )
+            .where(c.campaign_id.in_(list(campaign_ids)))
+            .order_by(c.campaign_id, c.id)
+        )
+        rows = self._read("lead result query", lambda conn: conn.execute(query).all())
+        return [
+            LeadResultRow(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                tuple(name for name, has in zip(ENRICHED_LEAD_FIELDS, row[4:], strict=True) if not has),
+            )
+            for row in rows
+        ]
 
     def jobs(self, campaign_ids: Sequence[str]) -> list[JobRow]:
         """The jobs of the given campaigns."""

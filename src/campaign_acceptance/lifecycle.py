@@ -27,6 +27,7 @@ from campaign_acceptance.errors import (
     ApiError,
     CannotTestError,
     ConfigurationError,
+    ProgressFailure,
     SuiteError,
     TargetUnreachableError,
 )
@@ -34,7 +35,7 @@ from campaign_acceptance.known_issues import load_known_issues
 from campaign_acceptance.metrics import TEXTFILE_NAME, MetricsTarget
 from campaign_acceptance.model import BreakerState
 from campaign_acceptance.monitor import ApiDbSource, ReadErrors, read_job_errors, snapshot_from_api
-from campaign_acceptance.outcome import KNOWN_ISSUE, RunRecord, one_line
+from campaign_acceptance.outcome import KNOWN_ISSUE, RunRecord, one_line, stuck_resume
 from campaign_acceptance.progress import say
 from campaign_acceptance.runner import apply_health_gate, on_step_done, outcome_of, scenario_key
 from campaign_acceptance.selection import CONTRACT_TAG
@@ -323,6 +324,10 @@ def begin_scenario(context: Any, scenario: Any) -> None:
     breakers = session.read_errors.keep_reading(
         session.client.breakers, RealClock(), session.settings.poll_interval_s
     )
+    stuck = stuck_resume(session.stuck_resumes, breakers)
+    if stuck is not None:
+        # Raised from the hook, the scenario fails (exit 1) with this reason and none of its steps run.
+        raise ProgressFailure(stuck)
     apply_health_gate(
         scenario, breakers, session.settings.health_gate, world.record, earlier_job_errors(session)
     )

@@ -12,16 +12,20 @@ from typing import Any
 from hamcrest.core.base_matcher import BaseMatcher
 from hamcrest.core.description import Description
 
-from campaign_acceptance.model import Progress
+from campaign_acceptance.model import ENRICHED_LEAD_FIELDS, Progress
 
 __all__ = [
     "CampaignWithStatus",
+    "EveryLeadEnriched",
     "EveryLeadEnrichedOnce",
+    "NoDisagreement",
     "NoSharedEmails",
     "ProgressComplete",
     "campaign_with_status",
+    "every_lead_enriched",
     "every_lead_enriched_once",
     "has_campaign_status",
+    "no_disagreement",
     "no_shared_emails",
     "progress_complete",
 ]
@@ -61,6 +65,54 @@ class EveryLeadEnrichedOnce(BaseMatcher[Mapping[str, int]]):
             parts.append(f"{len(repeated)} with more than one: {_listing(repeated)}")
         bad = len(missing) + len(repeated)
         mismatch_description.append_text(f"{bad} of {len(item)} leads were not: " + "; ".join(parts))
+
+
+class EveryLeadEnriched(BaseMatcher[Mapping[str, Sequence[str]]]):
+    """A mapping lead (its label: email, id, campaign) -> what is wrong with its enrichment, non-empty, where
+    nothing is wrong with any lead (each enriched once by a COMPLETED job, holding its results)."""
+
+    def _matches(self, item: Mapping[str, Sequence[str]]) -> bool:
+        return isinstance(item, Mapping) and bool(item) and not any(item.values())
+
+    def describe_to(self, description: Description) -> None:
+        description.append_text(
+            "every lead enriched by exactly one COMPLETED ENRICH_LEAD job and holding "
+            + ", ".join(ENRICHED_LEAD_FIELDS)
+        )
+
+    def describe_mismatch(self, item: Mapping[str, Sequence[str]], mismatch_description: Description) -> None:
+        if not isinstance(item, Mapping):
+            mismatch_description.append_text("was not a lead -> problems mapping: ").append_description_of(
+                item
+            )
+            return
+        if not item:
+            mismatch_description.append_text("there were no leads at all")
+            return
+        bad = [f"{lead}: {'; '.join(problems)}" for lead, problems in item.items() if problems]
+        mismatch_description.append_text(f"{len(bad)} of {len(item)} leads were not: " + _listing(bad))
+
+
+class NoDisagreement(BaseMatcher[Sequence[str]]):
+    """The list of disagreements between the API and the database about the same things is empty."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def _matches(self, item: Sequence[str]) -> bool:
+        return isinstance(item, Sequence) and not isinstance(item, str) and len(item) == 0
+
+    def describe_to(self, description: Description) -> None:
+        description.append_text(f"the API and the database agree about {self.what}")
+
+    def describe_mismatch(self, item: Sequence[str], mismatch_description: Description) -> None:
+        if not isinstance(item, Sequence) or isinstance(item, str):
+            mismatch_description.append_text("was not a list of disagreements: ").append_description_of(item)
+            return
+        noun = "thing" if len(item) == 1 else "things"
+        mismatch_description.append_text(
+            f"the API and the database disagree about {len(item)} {noun}: {_listing([str(d) for d in item])}"
+        )
 
 
 class CampaignWithStatus(BaseMatcher[Any]):
@@ -126,7 +178,9 @@ class NoSharedEmails(BaseMatcher[Sequence[str]]):
             mismatch_description.append_text("was not a list of emails: ").append_description_of(item)
             return
         noun = "address is" if len(item) == 1 else "addresses are"
-        mismatch_description.append_text(f"{len(item)} {noun} shared: {_listing([str(e) for e in item])}")
+        mismatch_description.append_text(
+            f"{len(item)} {noun} in more than one campaign: {_listing([str(e) for e in item])}"
+        )
 
 
 class ProgressComplete(BaseMatcher[Any]):
@@ -169,6 +223,14 @@ def _progress_text(p: Progress) -> str:
 
 def every_lead_enriched_once() -> EveryLeadEnrichedOnce:
     return EveryLeadEnrichedOnce()
+
+
+def every_lead_enriched() -> EveryLeadEnriched:
+    return EveryLeadEnriched()
+
+
+def no_disagreement(what: str) -> NoDisagreement:
+    return NoDisagreement(what)
 
 
 def campaign_with_status(status: str, message_containing: str | None = None) -> CampaignWithStatus:

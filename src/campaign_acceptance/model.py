@@ -12,6 +12,7 @@ from typing import Any
 __all__ = [
     "CAMPAIGN_STATUSES",
     "CLOSED",
+    "ENRICHED_LEAD_FIELDS",
     "RATE_LIMIT_TEXT",
     "SERVICES",
     "BreakerReport",
@@ -19,6 +20,7 @@ __all__ = [
     "CampaignSnapshot",
     "Observation",
     "Progress",
+    "missing_results",
 ]
 
 SERVICES: tuple[str, ...] = ("perplexity", "openai", "apollo", "instantly", "millionverifier")
@@ -26,7 +28,17 @@ CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 CAMPAIGN_STATUSES: tuple[str, ...] = ("CREATED", "RUNNING", "PAUSED", "COMPLETED", "FAILED")
 # The platform's local limiter (contract §7): "Rate limit exceeded for OpenAI API. Remaining requests: 0 ...";
 # a breaker it opens carries "(type: rate_limit)" in the campaigns' pause message.
+# What a COMPLETED ENRICH_LEAD job guarantees its lead holds, on the platform as intended and as built
+# alike (docs/judging.md): the verification, the enrichment result (as built possibly {"error": ...}) and
+# the outreach record (or its {"error": ...}). Not the email copy: as built it stays null when enrichment
+# or OpenAI failed, and the job still COMPLETES.
+ENRICHED_LEAD_FIELDS: tuple[str, ...] = ("email_verification", "enrichment_results", "instantly_lead_record")
 RATE_LIMIT_TEXT = re.compile(r"Rate limit exceeded for \w+ API|\(type: rate_limit\)", re.IGNORECASE)
+
+
+def missing_results(lead: dict[str, Any]) -> list[str]:
+    """The ENRICHED_LEAD_FIELDS a lead (an API lead object) does not hold: absent, null or an empty object."""
+    return [name for name in ENRICHED_LEAD_FIELDS if lead.get(name) in (None, {}, "", "null")]
 
 
 @dataclass(frozen=True)

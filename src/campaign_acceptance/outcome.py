@@ -44,6 +44,7 @@ __all__ = [
     "left_behind_text",
     "one_line",
     "services_in",
+    "stuck_resume",
     "verdict_reason",
 ]
 
@@ -367,6 +368,19 @@ def gate_decision(
     if report is None:
         return None
     return GateDecision(abort=policy == "abort", report=report)
+
+
+def stuck_resume(stuck: dict[str, str], breakers: Mapping[str, BreakerState]) -> str | None:
+    """A breaker this run resumed (the platform answered success) that is still not closed is the resume's
+    failure, a product failure (exit 1), never a service failure of whatever scenario meets it next.
+    `stuck`: service -> what the resume saw (Session.stuck_resumes; a breaker seen closed leaves it)."""
+    for service in [s for s, b in breakers.items() if b.closed]:
+        stuck.pop(service, None)  # closed since: whatever opens it again is a new story
+    left = [f"{s}: {stuck[s]}" for s, b in breakers.items() if not b.closed and s in stuck]
+    if not left:
+        return None
+    why = "a breaker this run resumed is still open, the resume's failure (not a service failure)"
+    return f"{why}: " + "; ".join(left)
 
 
 def services_in(report: BreakerReport) -> list[str]:

@@ -22,16 +22,25 @@ from hamcrest import (
 )
 
 from campaign_acceptance.capacity import EnrichmentTiming, capacity_figures, timings_from_api
-from campaign_acceptance.errors import ApiError, ConfigurationError, ServiceFailure
+from campaign_acceptance.errors import ApiError, ConfigurationError, ProgressFailure, ServiceFailure
 from campaign_acceptance.lifecycle import earlier_job_errors
 from campaign_acceptance.matchers import (
     campaign_with_status,
+    every_lead_enriched,
     every_lead_enriched_once,
+    no_disagreement,
     no_shared_emails,
 )
-from campaign_acceptance.model import CLOSED, SERVICES, CampaignSnapshot
+from campaign_acceptance.model import (
+    CLOSED,
+    SERVICES,
+    BreakerState,
+    CampaignSnapshot,
+    Observation,
+    missing_results,
+)
 from campaign_acceptance.monitor import ApiDbSource, Monitor, failure_report, snapshot_from_api
-from campaign_acceptance.outcome import gate_decision
+from campaign_acceptance.outcome import gate_decision, stuck_resume
 from campaign_acceptance.progress import ConsoleProgress, say
 from campaign_acceptance.world import CampaignUnderTest, World
 from campaign_common.waiting import RealClock
@@ -219,8 +228,12 @@ def check_every_fetch_found_leads(world: World) -> None:
 def wait_until_every_lead_enriched(world: World) -> None:
     scenario = world.scenario
     monitor = _monitor(world)
+    # Without a database progress counts jobs only: the leads the API listed show the ones with no job. With
+    # one, the database's leads are progress's truth (where the API lists them differently, the check of
+    # each lead below says so, rather than a wait that can never end).
+    listed = {c.id: c.leads for c in scenario.campaigns} if world.session.probe is None else None
     observation = monitor.wait_for_enrichment(
-        scenario.campaign_ids, world.session.settings.enrichment_deadline_s
+        scenario.campaign_ids, world.session.settings.enrichment_deadline_s, leads=listed
     )
     scenario.last_observation = observation
     if scenario.started_at is not None:
@@ -233,13 +246,73 @@ def wait_until_every_lead_enriched(world: World) -> None:
             time_to_enrichment_s=monitor.clock.now() - scenario.started_at,
         )
         world.record.enrichment.append(scenario.enrichment)
+    # A COMPLETED job is not an enriched lead until the lead holds what enrichment produces (docs/judging.md).
+    assert_that(_enrichment_of_each_lead(world), every_lead_enriched())
+
+
+def _enrichment_of_each_lead(world: World) -> dict[str, list[str]]:
+    """Lead (email, id, campaign) -> what is wrong with its enrichment, read through the API and, with a
+    database, in the database: no ENRICH_LEAD job, more than one, its job not COMPLETED, results missing,
+    and where the two say differently, both sides."""
+    session, scenario = world.session, world.scenario
+    probe = session.probe
+    ids = scenario.campaign_ids
+    names = {c.id: c.name for c in scenario.campaigns}
+    stored = {row.id: row.status for row in probe.jobs(ids)} if probe is not None else {}
+    problems: dict[str, list[str]] = {}
+    label_of: dict[str, str] = {}
+    listed_under: dict[str, str] = {}
     for campaign in scenario.campaigns:
-        progress = observation.progress[campaign.id]
-        assert_that(
-            progress.enrich_completed,
-            equal_to(campaign.leads),
-            f"completed ENRICH_LEAD jobs of {campaign.name} (one per lead)",
-        )
+        jobs = [j for j in session.client.list_jobs(campaign.id) if j.get("job_type") == "ENRICH_LEAD"]
+        for lead in session.client.list_leads(campaign.id):
+            lead_id, email = str(lead["id"]), lead.get("email")
+            label = label_of[lead_id] = f"lead {email} ({lead_id}) of {campaign.name}"
+            listed_under[lead_id] = campaign.id
+            found = problems.setdefault(label, [])
+            own = [
+                j
+                for j in jobs
+                if str(j["id"]) == str(lead.get("enrichment_job_id"))
+                or (email and j.get("description") == f"Enrich lead {email}")
+            ]
+            if not own:
+                found.append("no enrichment job")
+            elif len(own) > 1:
+                which = ", ".join(f"{j['id']} {j['status']}" for j in own)
+                found.append(f"enriched twice: more than one ENRICH_LEAD job ({which})")
+            for job in own:
+                in_db = stored.get(int(str(job["id"])))
+                if in_db is not None and in_db != job.get("status"):
+                    found.append(
+                        f"its ENRICH_LEAD job {job['id']} has status {job.get('status')} in the API, "
+                        f"{in_db} in the database"
+                    )
+            done = [j for j in own if j.get("status") == "COMPLETED"]
+            if own and not done:
+                found.append(f"its ENRICH_LEAD job is {own[-1].get('status')}, not COMPLETED")
+            if done and (missing := missing_results(lead)):
+                found.append(f"missing {', '.join(missing)} in the API")
+    if probe is not None:
+        per_lead = probe.enrich_jobs_per_lead(ids)
+        for row in probe.lead_results(ids):
+            label = label_of.get(row.id) or f"lead {row.email} ({row.id}) of {names.get(row.campaign_id)}"
+            found = problems.setdefault(label, [])
+            api_campaign = listed_under.get(row.id)
+            if api_campaign is None:
+                found.append("in the database, missing from the API's lead list")
+            elif api_campaign != row.campaign_id:
+                found.append(
+                    f"the API lists it under {names.get(api_campaign)}, the database has it under "
+                    f"{names.get(row.campaign_id, row.campaign_id)}"
+                )
+            jobs_of_lead = per_lead.get(row.id, 0)
+            if jobs_of_lead > 1 and not any("more than one" in p for p in found):
+                found.append(
+                    f"enriched twice: more than one ENRICH_LEAD job ({jobs_of_lead}) in the database"
+                )
+            if row.missing:
+                found.append(f"missing {', '.join(row.missing)} in the database")
+    return problems
 
 
 def report_capacity_figures(world: World) -> None:
@@ -294,10 +367,23 @@ def check_no_campaign_paused_or_failed(world: World) -> None:
 
 
 def check_no_campaign_paused(world: World) -> None:
-    def none_paused() -> bool:
-        return all(c["status"] != "PAUSED" for c in _current_campaigns(world).values())
+    """After the resume the platform answered with success: no campaign of the run PAUSED within one poll."""
+    resumed = ", ".join(world.scenario.resumed_services) or "the service"
 
-    _monitor(world).wait_until(none_paused, world.session.settings.pause_deadline_s, "no campaign paused")
+    def still_paused() -> str | None:
+        paused = [
+            f"{c['name']} ({c['id']}): {c.get('status_message')}"
+            for c in _current_campaigns(world).values()
+            if c["status"] == "PAUSED"
+        ]
+        if not paused:
+            return None
+        return (
+            f"resume-service answered success for {resumed}; "
+            f"{len(paused)} campaigns of the run still PAUSED: " + "; ".join(paused)
+        )
+
+    _monitor(world).agree_within_one_poll(still_paused)
 
 
 def check_database_agrees_with_api(world: World) -> None:
@@ -308,28 +394,86 @@ def check_database_agrees_with_api(world: World) -> None:
         world.record.warnings.append(f"{scenario.name}: database checks not run: no database URL configured")
         return
     ids = scenario.campaign_ids
-    api = _current_campaigns(world)
-    rows = {row.id: row for row in probe.campaigns(ids)}
-    assert_that(sorted(rows), equal_to(sorted(ids)), "campaign rows in the database")
-    for campaign_id, listed in api.items():
-        assert_that(rows[campaign_id].status, equal_to(listed["status"]), f"status of {listed['name']}")
-    lead_rows = probe.leads(ids)
-    for campaign in scenario.campaigns:
-        emails = {row.email for row in lead_rows if row.campaign_id == campaign.id and row.email}
-        assert_that(emails, equal_to(set(campaign.emails)), f"lead emails of {campaign.name}")
+    assert_that(_disagreements(world), no_disagreement("the run's campaigns, their leads and their jobs"))
     progress = probe.progress(ids)
     for campaign in scenario.campaigns:
-        api_jobs = session.client.list_jobs(campaign.id)
-        db_jobs = {row.id: row.status for row in probe.jobs([campaign.id])}
-        assert_that(
-            {int(str(j["id"])): j["status"] for j in api_jobs},
-            equal_to(db_jobs),
-            f"jobs of {campaign.name}: API vs database",
-        )
         assert_that(progress[campaign.id].fetch_status, equal_to("COMPLETED"), f"fetch of {campaign.name}")
         assert_that(
             progress[campaign.id].enrich_completed, equal_to(campaign.leads), f"enrichment of {campaign.name}"
         )
+
+
+def _disagreements(world: World) -> list[str]:
+    """Each thing the API and the database say differently, per campaign of the run: a campaign missing or
+    in another status, a lead missing on one side or under another campaign (or with another email), a job
+    missing on one side or in another status."""
+    session, scenario = world.session, world.scenario
+    probe = session.probe
+    assert probe is not None
+    ids = scenario.campaign_ids
+    names = {c.id: c.name for c in scenario.campaigns}
+    api = _current_campaigns(world)
+    rows = {row.id: row for row in probe.campaigns(ids)}
+    found: list[str] = []
+    for campaign in scenario.campaigns:
+        listed, row = api.get(campaign.id), rows.get(campaign.id)
+        if listed is None:
+            found.append(f"campaign {campaign.name} ({campaign.id}): in the database, missing from the API")
+        if row is None:
+            found.append(f"campaign {campaign.name} ({campaign.id}): in the API, missing from the database")
+        if listed is not None and row is not None and row.status != listed["status"]:
+            found.append(
+                f"campaign {campaign.name}: status {listed['status']} in the API, "
+                f"{row.status} in the database"
+            )
+    db_leads = {row.id: row for row in probe.leads(ids)}
+    db_jobs = {row.id: row for row in probe.jobs(ids)}
+    for campaign in scenario.campaigns:
+        listed_leads: set[str] = set()
+        for lead in session.client.list_leads(campaign.id):
+            lead_id, email = str(lead["id"]), lead.get("email")
+            listed_leads.add(lead_id)
+            label = f"lead {email} ({lead_id})"
+            under = str(lead.get("campaign_id") or campaign.id)
+            db_lead = db_leads.get(lead_id)
+            if db_lead is None:
+                found.append(
+                    f"{label}: the API lists it under {campaign.name}, the database has no such lead"
+                )
+            elif db_lead.campaign_id != campaign.id or under != campaign.id:
+                api_side = campaign.name if under == campaign.id else f"{campaign.name} as campaign {under}"
+                found.append(
+                    f"{label}: the API lists it under {api_side}, the database has it under "
+                    f"{names.get(db_lead.campaign_id, db_lead.campaign_id)}"
+                )
+            elif (db_lead.email or "") != (email or ""):
+                found.append(
+                    f"{label} of {campaign.name}: email {email} in the API, {db_lead.email} in the database"
+                )
+        found += [
+            f"lead {row.email} ({row.id}) of {campaign.name}: in the database, missing from the API"
+            for row in db_leads.values()
+            if row.campaign_id == campaign.id and row.id not in listed_leads
+        ]
+        listed_jobs: set[int] = set()
+        for job in session.client.list_jobs(campaign.id):
+            job_id = int(str(job["id"]))
+            listed_jobs.add(job_id)
+            label = f"job {job_id} ({job.get('job_type')}) of {campaign.name}"
+            db_job = db_jobs.get(job_id)
+            if db_job is None or db_job.campaign_id != campaign.id:
+                where = "has no such job" if db_job is None else f"has it under {db_job.campaign_id}"
+                found.append(f"{label}: listed by the API, the database {where}")
+            elif db_job.status != job.get("status"):
+                found.append(
+                    f"{label}: status {job.get('status')} in the API, {db_job.status} in the database"
+                )
+        found += [
+            f"job {row.id} ({row.job_type}) of {campaign.name}: in the database, missing from the API"
+            for row in db_jobs.values()
+            if row.campaign_id == campaign.id and row.id not in listed_jobs
+        ]
+    return found
 
 
 def check_every_lead_enriched_exactly_once(world: World) -> None:
@@ -346,31 +490,107 @@ def check_every_lead_enriched_exactly_once(world: World) -> None:
 
 def ensure_every_breaker_closed(world: World) -> None:
     """Scenarios that trip breakers start from all closed; under the warn policy an open one still aborts."""
-    report = failure_report(world.session.client.breakers())
+    breakers = world.session.client.breakers()
+    stuck = stuck_resume(world.session.stuck_resumes, breakers)
+    if stuck is not None:
+        raise ProgressFailure(stuck)
+    report = failure_report(breakers)
     if report is not None:
         raise ServiceFailure(report)
 
 
+def _breaker_text(breaker: BreakerState | None, service: str) -> str:
+    if breaker is None:
+        return f"status does not list {service}"
+    return (
+        f"status still says {service} {breaker.state} ({breaker.failure_count}/{breaker.failure_threshold})"
+    )
+
+
 def check_every_breaker_closed(world: World) -> None:
+    """After a resume the platform answered with success: every breaker closed within one poll."""
     client = world.session.client
+    resumed = world.scenario.resumed_services or ["the service"]
 
-    def all_closed() -> bool:
-        return all(b.state == CLOSED for b in client.breakers().values())
+    def still_open() -> str | None:
+        not_closed = [b for b in client.breakers().values() if b.state != CLOSED]
+        if not not_closed:
+            return None
+        return f"resume-service answered success for {', '.join(resumed)}; " + "; ".join(
+            _breaker_text(b, b.service) for b in not_closed
+        )
 
-    _monitor(world).wait_until(all_closed, world.session.settings.pause_deadline_s, "every breaker closed")
+    _monitor(world).agree_within_one_poll(still_open)
 
 
 def operator_pauses_service(world: World, service: str) -> None:
-    session = world.session
+    """Pause a service as an operator would; the platform then agrees within one poll: the breaker not
+    closed, and the run's campaigns that were RUNNING now PAUSED."""
+    session, scenario = world.session, world.scenario
     svc = _service(service)
-    session.client.pause_service(svc, f"operator pause by acceptance run {session.settings.run_id}")
-    world.scenario.cleanups.append((f"resume {svc}", lambda: session.client.resume_service(svc)))
+    monitor = _monitor(world)
+    ids = scenario.campaign_ids
+    statuses = {c.id: c.status for c in _current_snapshots(world)} if ids else {}
+    running = [cid for cid in ids if statuses.get(cid) == "RUNNING"]  # in the run's order
+    answer = session.client.pause_service(svc, f"operator pause by acceptance run {session.settings.run_id}")
+    scenario.cleanups.append((f"resume {svc}", lambda: _resume_after_scenario(world, svc)))
+    said = (
+        f"pause-service answered paused for {svc} ({answer.get('campaigns_paused', '?')} campaigns affected)"
+    )
+    seen: list[Observation] = []
+
+    def disagreement() -> str | None:
+        obs = monitor.observe(ids, "pause")
+        seen[:] = [obs]
+        breaker = obs.breakers.get(svc)
+        problems = [] if breaker is not None and not breaker.closed else [_breaker_text(breaker, svc)]
+        still = [
+            f"{c.name} ({c.id})"
+            for cid in running
+            if (c := obs.campaigns.get(cid)) is not None and c.status == "RUNNING"
+        ]
+        if still:
+            problems.append(f"{len(still)} campaigns of the run still RUNNING: {', '.join(still)}")
+        return f"{said}; " + "; ".join(problems) if problems else None
+
+    monitor.agree_within_one_poll(disagreement)
+    scenario.paused_seen, scenario.paused_service = seen[-1], svc
     _release_hold(world)
+
+
+def _resume(world: World, svc: str) -> None:
+    """resume-service; within one poll the platform agrees: the breaker closed (else the resume failed,
+    also for the gate of every later scenario)."""
+    session = world.session
+    session.client.resume_service(svc)
+    world.scenario.resumed_services.append(svc)
+
+    def still_open() -> str | None:
+        breaker = session.client.breakers().get(svc)
+        if breaker is not None and breaker.closed:
+            return None
+        return f"resume-service answered success for {svc}; {_breaker_text(breaker, svc)}"
+
+    try:
+        _monitor(world).agree_within_one_poll(still_open)
+    except ProgressFailure as failure:
+        session.stuck_resumes[svc] = f"{failure} (resumed in '{world.scenario.name}')"
+        raise
+    session.stuck_resumes.pop(svc, None)
+
+
+def _resume_after_scenario(world: World, svc: str) -> None:
+    """The cleanup's resume: a breaker it leaves open is recorded (the later gates name the resume), not
+    raised (the scenario's verdict is already made)."""
+    try:
+        _resume(world, svc)
+    except ProgressFailure as failure:
+        world.record.warnings.append(f"{world.scenario.name}: cleanup: {failure}")
 
 
 def operator_resumes_service(world: World, service: str) -> None:
     svc = _service(service)
-    world.session.client.resume_service(svc)
+    _resume(world, svc)
     _monitor(world).mark("resumed", f"{svc} resumed")
     _monitor(world).note_resume()
 
@@ -394,7 +614,7 @@ def make_service_fail(world: World, service: str) -> None:
 
     def heal() -> None:
         faults.set(svc, "ok")
-        session.client.resume_service(svc)
+        _resume_after_scenario(world, svc)
 
     world.scenario.cleanups.append((f"heal {svc}", heal))
     _release_hold(world)
@@ -404,10 +624,14 @@ def wait_until_breaker_open(world: World, service: str) -> None:
     svc = _service(service)
     client = world.session.client
 
-    def is_open() -> bool:
-        return client.breakers()[svc].state != CLOSED
+    monitor = _monitor(world)
 
-    _monitor(world).wait_until(is_open, world.session.settings.pause_deadline_s, f"{svc} breaker open")
+    def is_open() -> bool:
+        breakers = client.breakers()
+        monitor.check_breakers_agree(breakers)  # failures past the threshold yet closed: at once
+        return breakers[svc].state != CLOSED
+
+    monitor.wait_until(is_open, world.session.settings.pause_deadline_s, f"{svc} breaker open")
 
 
 def wait_until_campaigns_paused(world: World, service: str) -> None:
@@ -437,7 +661,10 @@ def wait_until_enrichment_stopped(world: World) -> None:
     so the resume that follows has paused work to bring back."""
     scenario = world.scenario
     observation = _monitor(world).wait_for_work_stopped(
-        scenario.campaign_ids, world.session.settings.pause_deadline_s
+        scenario.campaign_ids,
+        world.session.settings.pause_deadline_s,
+        paused=scenario.paused_seen or scenario.last_observation,
+        service=scenario.paused_service,
     )
     scenario.last_observation = observation
 
@@ -461,6 +688,26 @@ def check_report_names_service(world: World, service: str) -> None:
     assert_that(breaker.failure_threshold, greater_than(0), f"failure threshold of {svc}")
     assert_that(report.reason, contains_string(svc), "reason of the breaker report")
     assert_that(report.render_text(), contains_string(f"{breaker.failure_count}/{breaker.failure_threshold}"))
+    # The report is only as good as the status it is made of: the platform's own entry for the service
+    # carries its failures, its threshold and, while not closed, the reason it is paused (contract §1.7).
+    entry = world.session.client.queue_status().get("circuit_breakers", {}).get(svc)
+    assert_that(_incomplete_breaker_entry(entry), empty(), f"the breaker status of {svc}: {entry}")
+
+
+def _incomplete_breaker_entry(entry: object) -> list[str]:
+    if not isinstance(entry, dict):
+        return ["no entry at all"]
+    lacks = [
+        f"lacks {key} (an integer)"
+        for key in ("failure_count", "failure_threshold")
+        if not isinstance(entry.get(key), int) or isinstance(entry.get(key), bool)
+    ]
+    if isinstance(entry.get("failure_threshold"), int) and entry["failure_threshold"] <= 0:
+        lacks.append(f"failure_threshold {entry['failure_threshold']} is no threshold")
+    pause = entry.get("pause_info")
+    if entry.get("circuit_state") != CLOSED and not (isinstance(pause, dict) and pause.get("reason")):
+        lacks.append("lacks the reason it is paused (pause_info.reason)")
+    return lacks
 
 
 def check_report_lists_paused_campaigns(world: World) -> None:
@@ -479,7 +726,7 @@ def heal_service_and_resume_campaigns(world: World, service: str) -> None:
     svc = _service(service)
     if session.faults is not None:
         session.faults.set(svc, "ok")
-    session.client.resume_service(svc)
+    _resume(world, svc)
     for campaign_id, campaign in _current_campaigns(world).items():
         if campaign["status"] == "PAUSED":
             session.client.resume_campaign(campaign_id)

@@ -62,6 +62,11 @@ class ScenarioState:
     report: BreakerReport | None = None  # evidence of an expected pause
     pause_wait_s: float | None = None  # how long the expected pause took to notice
     gate: GateDecision | None = None  # the gate's decision when a scenario checks it (None: all closed)
+    # The first observation once an operator's pause was in place, and of which service: only the jobs in
+    # flight then may still complete while the service is paused.
+    paused_seen: Observation | None = None
+    paused_service: str | None = None
+    resumed_services: list[str] = field(default_factory=list)  # services this scenario resumed
     # What ran when settings (campaigns, leads, scale) changed the counts the scenario names.
     ran_as: str | None = None
     # Suite-clock moments of the campaign phases (monotonic), for the throughput figures.
@@ -93,6 +98,9 @@ class Session:
     read_errors: ReadErrors | None = None  # bad answers to poll reads, shared by every wait of the run
     organization_ids: list[str] = field(default_factory=list)  # every organization the run created
     campaign_ids: list[str] = field(default_factory=list)  # every campaign the run created
+    # Services this run resumed (the platform answered success) whose breaker still was not closed a poll
+    # later: service -> what was seen. Such a breaker open at a later gate is the resume's failure.
+    stuck_resumes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -18,9 +18,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from campaign_acceptance import database
-from campaign_acceptance.database import CampaignRow, DatabaseProbe, JobRow, LeadRow, engine_url
+from campaign_acceptance.database import (
+    CampaignRow,
+    DatabaseProbe,
+    JobRow,
+    LeadResultRow,
+    LeadRow,
+    engine_url,
+)
 from campaign_acceptance.errors import DatabaseUnavailableError
-from campaign_acceptance.model import Progress
+from campaign_acceptance.model import ENRICHED_LEAD_FIELDS, Progress
 
 
 def schema_ddl(dialect: str) -> list[str]:
@@ -345,6 +352,29 @@ def test_enrich_jobs_per_lead_finds_missing_and_repeated_enrichment(probe: Datab
     assert probe.enrich_jobs_per_lead(RUN) == {"l1": 2, "l2": 1, "l3": 1, "l4": 1, "l5": 0}
     assert probe.completed_enrich_jobs_per_lead(RUN) == {"l1": 1, "l2": 1, "l3": 0, "l4": 0, "l5": 0}
     assert probe.enrich_jobs_per_lead(["d1"]) == {"m1": 1}
+
+
+def test_lead_results_name_the_results_each_row_lacks(probe: DatabaseProbe, db_url: str) -> None:
+    engine = sa.create_engine(engine_url(db_url))
+    with engine.begin() as conn:
+        # l1: all three; l2: a JSON null and an empty object are no result; l3 and l4: nothing stored.
+        conn.execute(
+            sa.text(
+                "UPDATE leads SET email_verification = :v, enrichment_results = :e,"
+                " instantly_lead_record = :r WHERE id = :id"
+            ),
+            [
+                {"id": "l1", "v": '{"result": "ok"}', "e": '{"error": "x"}', "r": '{"id": "i1"}'},
+                {"id": "l2", "v": '{"result": "ok"}', "e": "null", "r": "{}"},
+            ],
+        )
+    engine.dispose()
+    rows = {row.id: row for row in probe.lead_results(["c1", "c2"])}
+    assert rows["l1"] == LeadResultRow("l1", "c1", "l1@example.test", "2", ())
+    assert rows["l2"].missing == ("enrichment_results", "instantly_lead_record")
+    assert rows["l3"].missing == ENRICHED_LEAD_FIELDS
+    assert sorted(rows) == ["l1", "l2", "l3", "l4", "l5"]
+    assert probe.lead_results([]) == []
 
 
 # ------------------------------------------------------------------------------------------- cleanup

@@ -10,6 +10,7 @@ import pytest
 from behave.model_type import Status
 from behave.parser import parse_feature
 
+from campaign_acceptance.errors import ProgressFailure
 from campaign_acceptance.known_issues import load_known_issues
 from campaign_acceptance.lifecycle import begin_scenario, end_scenario
 from campaign_acceptance.model import BreakerState
@@ -135,3 +136,19 @@ def test_a_failure_the_known_issues_file_lists_is_said_to_be_one_right_under_it(
         end_scenario(context, scenario)
     said = [line for line in capfd.readouterr().err.splitlines() if "known issue" in line]
     assert said == ["  known issue stall-1: this failure is listed; it does not fail the run"]
+
+
+def test_a_breaker_this_run_resumed_that_stays_open_fails_the_next_scenario_as_the_resume_failure() -> None:
+    context = context_on(Platform(OPENAI_OPEN))
+    context.world.session.stuck_resumes["openai"] = "resume-service answered success for openai; still open"
+    scenario = scenarios()[0]
+    with pytest.raises(
+        ProgressFailure, match=r"the resume's failure .*openai: resume-service answered success"
+    ):
+        begin_scenario(context, scenario)  # behave turns this into the scenario's failure (exit 1)
+    assert context.world.record.aborts == {} and "aborted" not in scenario.tags  # never a service failure
+    # Once seen closed the breaker is a new story: open again later, it is a service failure as usual.
+    context = context_on(Platform())
+    context.world.session.stuck_resumes["openai"] = "still open"
+    begin_scenario(context, scenarios()[0])
+    assert context.world.session.stuck_resumes == {}

@@ -10,8 +10,10 @@ from hamcrest import assert_that, is_not
 from campaign_acceptance.database import CampaignRow
 from campaign_acceptance.matchers import (
     campaign_with_status,
+    every_lead_enriched,
     every_lead_enriched_once,
     has_campaign_status,
+    no_disagreement,
     no_shared_emails,
     progress_complete,
 )
@@ -94,9 +96,10 @@ def test_no_shared_emails_passes_on_an_empty_list() -> None:
 def test_no_shared_emails_shows_the_shared_addresses() -> None:
     assert failure_text(["a@x.test", "b@x.test"], no_shared_emails()) == (
         "\nExpected: no email address shared by leads of different campaigns\n"
-        "     but: 2 addresses are shared: a@x.test, b@x.test\n"
+        "     but: 2 addresses are in more than one campaign: a@x.test, b@x.test\n"
     )
-    assert "1 address is shared: a@x.test" in failure_text(["a@x.test"], no_shared_emails())
+    one = failure_text(["a@x.test"], no_shared_emails())
+    assert "1 address is in more than one campaign: a@x.test" in one
 
 
 def test_no_shared_emails_refuses_a_string() -> None:
@@ -134,3 +137,40 @@ def test_progress_complete_before_the_fetch() -> None:
     assert text.endswith("campaign c1: 0/0 leads enriched (fetch not started, 0 failed, 0 paused)\n")
     assert failure_text({}, progress_complete()).endswith("but: there were no campaigns at all\n")
     assert "was not job progress: <3>" in failure_text(3, progress_complete())
+
+
+# ------------------------------------------------------------------------------- enriched, API vs database
+
+
+def test_every_lead_enriched_names_each_lead_and_what_is_wrong_with_it() -> None:
+    assert_that({"lead a@x (1) of C": [], "lead b@x (2) of C": []}, every_lead_enriched())
+    text = failure_text(
+        {
+            "lead a@x (1) of C": [],
+            "lead b@x (2) of C": [
+                "missing enrichment_results in the API",
+                "missing enrichment_results in the database",
+            ],
+            "lead c@x (3) of C": ["no enrichment job"],
+        },
+        every_lead_enriched(),
+    )
+    assert text == (
+        "\nExpected: every lead enriched by exactly one COMPLETED ENRICH_LEAD job and holding "
+        "email_verification, enrichment_results, instantly_lead_record\n"
+        "     but: 2 of 3 leads were not: lead b@x (2) of C: missing enrichment_results in the API; missing "
+        "enrichment_results in the database, lead c@x (3) of C: no enrichment job\n"
+    )
+    assert "there were no leads at all" in failure_text({}, every_lead_enriched())
+
+
+def test_no_disagreement_lists_each_thing_the_api_and_the_database_say_differently() -> None:
+    assert_that([], no_disagreement("the jobs"))
+    text = failure_text(
+        ["job 7 of C: status PROCESSING in the API, COMPLETED in the database"], no_disagreement("the jobs")
+    )
+    assert text == (
+        "\nExpected: the API and the database agree about the jobs\n"
+        "     but: the API and the database disagree about 1 thing: "
+        "job 7 of C: status PROCESSING in the API, COMPLETED in the database\n"
+    )

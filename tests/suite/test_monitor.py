@@ -591,11 +591,19 @@ def test_work_stops_once_every_lead_has_a_finished_or_parked_job() -> None:
     assert source.calls == 3
 
 
-def test_leads_without_any_job_are_not_a_stall_they_may_wait_for_a_busy_worker() -> None:
-    waiting = jobs({"a": "RUNNING"}, a=(10, 3, 0, 0))
-    monitor, _, _ = make([waiting], stall_s=1.0)
-    with pytest.raises(DeadlineExceeded):
-        monitor.wait_for_enrichment(["a"], 20)
+def test_leads_never_given_a_job_once_the_fetch_completed_and_jobs_settled_fail_naming_them() -> None:
+    waiting = jobs({"a": "RUNNING"}, a=(10, 3, 0, 0))  # 10 leads, 3 jobs COMPLETED, nothing else
+    monitor, _, clock = make([waiting], stall_s=5.0)
+    with pytest.raises(AssertionError) as caught:
+        monitor.wait_for_enrichment(["a"], 600)
+    assert not isinstance(caught.value, DeadlineExceeded)
+    first = str(caught.value).splitlines()[0]
+    assert re.fullmatch(
+        r"7 leads with no enrichment job [56] s after their fetch COMPLETED, the jobs that exist settled "
+        r"\(Campaign a \(a\): 7\)",
+        first,
+    ), first
+    assert 5 <= clock.t - 1000.0 <= 5 + 2.0  # within stall_s plus one poll
 
 
 def test_enrichment_that_keeps_moving_is_not_a_stall() -> None:
@@ -679,3 +687,172 @@ def test_job_errors_without_a_probe_come_from_the_jobs_endpoint() -> None:
     source = ApiDbSource(Client(), None, "org")  # type: ignore[arg-type]
     assert source.job_errors(["a", "b"]) == [("PAUSED", "x", 1), ("PAUSED", "x", 1)]
     assert summarize_job_errors(source.job_errors(["a", "b"])) == ("PAUSED x (2 jobs)",)
+
+
+# --- stuck work of any state, named with its age (issue 14 point 2) ---------------------------------
+
+
+def fetch(statuses: dict[str, str], **fetches: str | None) -> Observation:
+    """statuses: id -> campaign status; fetches: id -> the FETCH_LEADS job's status, no lead yet."""
+    campaigns = {
+        cid: CampaignSnapshot(cid, f"Campaign {cid}", st, total_records=10) for cid, st in statuses.items()
+    }
+    prog = {
+        cid: Progress(
+            cid,
+            fetch_status=status,
+            jobs_pending=int(status == "PENDING"),
+            jobs_processing=int(status == "PROCESSING"),
+        )
+        for cid, status in fetches.items()
+    }
+    return Observation(at=0.0, breakers=breakers(), campaigns=campaigns, progress=prog, requests=2)
+
+
+def test_a_fetch_left_pending_with_nothing_of_the_run_changing_fails_after_stall_s_naming_it() -> None:
+    monitor, _, clock = make([fetch({"a": "RUNNING"}, a="PENDING")], stall_s=5.0)
+    with pytest.raises(AssertionError) as caught:
+        monitor.wait_for_fetch(["a"], 180)
+    assert not isinstance(caught.value, DeadlineExceeded)
+    first = str(caught.value).splitlines()[0]
+    assert re.fullmatch(
+        r"FETCH_LEADS job PENDING for [56] s with nothing of the run changing: Campaign a \(a\)", first
+    ), first
+    assert 5 <= clock.t - 1000.0 <= 5 + 2.0  # stall_s plus one poll
+
+
+def test_a_fetch_stuck_processing_is_named_too() -> None:
+    stuck = fetch({"a": "RUNNING", "b": "RUNNING"}, a="COMPLETED", b="PROCESSING")
+    stuck.progress["a"] = Progress("a", 10, "COMPLETED", 10, 10)
+    monitor, _, _ = make([stuck], stall_s=5.0)
+    with pytest.raises(AssertionError, match=r"^FETCH_LEADS job PROCESSING for [56] s .*: Campaign b \(b\)"):
+        monitor.wait_for_fetch(["a", "b"], 180)
+
+
+def test_a_fetch_that_completed_with_zero_leads_fails_at_once_in_its_own_words() -> None:
+    empty = obs({"a": "RUNNING"}, {"a": (0, "COMPLETED", 0)})
+    monitor, source, _ = make([empty])
+    with pytest.raises(AssertionError) as caught:
+        monitor.wait_for_fetch(["a"], 180)
+    assert (
+        str(caught.value).splitlines()[0]
+        == "fetch failed: fetch COMPLETED with zero leads for Campaign a (a)"
+    )
+    assert source.calls == 1
+
+
+def processing(done: int, busy: int, leads: int = 10) -> Observation:
+    return Observation(
+        0.0,
+        breakers(),
+        {"a": CampaignSnapshot("a", "Campaign a", "RUNNING", total_records=leads)},
+        {"a": Progress("a", leads, "COMPLETED", done + busy, done, jobs_processing=busy)},
+        requests=2,
+    )
+
+
+def test_jobs_processing_with_nothing_of_the_run_changing_fail_after_stall_s_naming_them() -> None:
+    monitor, _, clock = make([processing(4, 2), processing(6, 4)], stall_s=5.0)
+    with pytest.raises(AssertionError) as caught:
+        monitor.wait_for_enrichment(["a"], 600)
+    assert not isinstance(caught.value, DeadlineExceeded)
+    first = str(caught.value).splitlines()[0]
+    assert re.fullmatch(
+        r"4 ENRICH_LEAD jobs PROCESSING for [56] s with nothing of the run changing \(Campaign a \(a\): 4\)",
+        first,
+    ), first
+    assert 5 <= clock.t - 1000.0 - 0.2 <= 5 + 2.0  # counted from the last change (the 2nd look, at 0.2 s)
+
+
+def test_leads_the_jobs_endpoint_cannot_show_are_counted_from_the_leads_the_suite_saw() -> None:
+    # Without a database progress counts jobs only: 3 leads with 3 COMPLETED jobs looks done.
+    looks_done = jobs({"a": "RUNNING"}, a=(3, 3, 0, 0))
+    monitor, _, _ = make([looks_done], stall_s=5.0)
+    with pytest.raises(AssertionError, match=r"^2 leads with no enrichment job"):
+        monitor.wait_for_enrichment(["a"], 600, leads={"a": 5})
+
+
+def test_a_deadline_says_what_still_moved_and_how_fast() -> None:
+    steps = [processing(done, 2, leads=100) for done in range(0, 100)]
+    monitor, _, _ = make(steps, stall_s=30.0, poll=0.5, cap=0.5)
+    with pytest.raises(DeadlineExceeded) as caught:
+        monitor.wait_for_enrichment(["a"], 10)
+    first = str(caught.value).splitlines()[0]
+    assert re.search(
+        r"still moving: 20 leads enriched in 10\.0s \(2\.00 leads/s\), 20/100 done, 80 to go "
+        r"\(about 40 s more at that rate\)$",
+        first,
+    ), first
+
+
+def test_enrichment_beyond_the_jobs_in_flight_while_the_service_is_paused_fails_at_once() -> None:
+    paused_at = Observation(
+        0.0, breakers(openai="open"), {}, {"a": Progress("a", 10, "COMPLETED", 6, 4, 0, 0, 0, 2)}
+    )
+    in_flight_done = Observation(
+        0.0, breakers(openai="open"), {}, {"a": Progress("a", 10, "COMPLETED", 10, 6, 0, 4, 0, 0)}
+    )
+    monitor, _, _ = make([in_flight_done])
+    # The 2 jobs in flight finishing is fine: the work stopped.
+    monitor.wait_for_work_stopped(["a"], 60, paused=paused_at, service="openai")
+    beyond = Observation(
+        0.0, breakers(openai="open"), {}, {"a": Progress("a", 10, "COMPLETED", 10, 9, 0, 0, 0, 1)}
+    )
+    monitor, source, _ = make([beyond])
+    with pytest.raises(AssertionError) as caught:
+        monitor.wait_for_work_stopped(["a"], 60, paused=paused_at, service="openai")
+    assert str(caught.value).splitlines()[0] == (
+        "leads were enriched while openai is paused, beyond the jobs already in flight: a: 5 more leads "
+        "enriched (4 COMPLETED and 2 PROCESSING when the pause was in place, 9 COMPLETED now)"
+    )
+    assert source.calls == 1
+
+
+def test_a_breaker_closed_past_its_threshold_on_two_reads_in_a_row_is_a_contradiction() -> None:
+    past = breakers()
+    past["openai"] = BreakerState("openai", "closed", 7, 5)
+    monitor, _, _ = make([RUNNING])
+    monitor.check_breakers_agree(past)  # one read may fall between the failure and the transition
+    with pytest.raises(AssertionError) as caught:
+        monitor.check_breakers_agree(past)
+    assert str(caught.value) == (
+        "the breaker status contradicts itself: openai is closed with 7/5 failures, at or past its threshold"
+    )
+    monitor.check_breakers_agree(breakers())  # below the threshold: nothing to say
+    monitor.check_breakers_agree(past)
+
+
+def test_what_the_platform_says_after_an_action_must_agree_within_one_poll() -> None:
+    answers = iter(["status still says openai closed", None])
+    monitor, _, clock = make([RUNNING], cap=2.0)
+    monitor.agree_within_one_poll(lambda: next(answers))
+    assert clock.t - 1000.0 == pytest.approx(0.2)
+    monitor, _, clock = make([RUNNING], cap=2.0)
+    with pytest.raises(AssertionError) as caught:
+        monitor.agree_within_one_poll(
+            lambda: "pause-service answered paused; status still says openai closed"
+        )
+    assert str(caught.value) == (
+        "pause-service answered paused; status still says openai closed (after 2.0 s, one poll)"
+    )
+    assert clock.t - 1000.0 == pytest.approx(2.0)
+
+
+def test_earlier_work_processing_with_nothing_changing_fails_the_settling_after_stall_s() -> None:
+    busy = Observation(
+        0.0,
+        breakers(),
+        {},
+        {"old": Progress("old", leads=5, fetch_status="COMPLETED", enrich_total=5, jobs_processing=2)},
+    )
+    monitor, _, clock = make([busy], stall_s=5.0)
+    with pytest.raises(AssertionError) as caught:
+        monitor.wait_until_settled(["old"], 60, quiet_s=1.0)
+    assert not isinstance(caught.value, DeadlineExceeded)
+    first = str(caught.value).splitlines()[0]
+    assert re.fullmatch(
+        r"the run's earlier work did not settle: 2 ENRICH_LEAD jobs PROCESSING for [56] s with nothing of "
+        r"the run changing \(old: 2\)",
+        first,
+    ), first
+    assert 5 <= clock.t - 1000.0 <= 7

@@ -3,6 +3,8 @@ takes, with the run's policy; a breaker check that finds one open raises the ser
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from campaign_acceptance import scenarios
@@ -23,10 +25,28 @@ class BreakerBoard:
         self.states = {"apollo": BreakerState("apollo", "closed"), "openai": BreakerState("openai", "closed")}
         self.states.update(states)
         self.reads = 0
+        self.drop: list[str] = []
 
     def breakers(self) -> dict[str, BreakerState]:
         self.reads += 1
         return dict(self.states)
+
+    def queue_status(self) -> dict[str, Any]:
+        """The raw entries, as the platform sends them (`drop`: keys a misreporting platform leaves out)."""
+        entries = {
+            s: {
+                "circuit_state": b.state,
+                "queue_paused": not b.closed,
+                "pause_info": {"reason": b.pause_reason} if b.pause_reason else None,
+                "failure_count": b.failure_count,
+                "failure_threshold": b.failure_threshold,
+            }
+            for s, b in self.states.items()
+        }
+        for entry in entries.values():
+            for key in self.drop:
+                entry.pop(key, None)
+        return {"circuit_breakers": entries}
 
 
 def world_on(client: BreakerBoard, policy: str = "abort") -> World:
@@ -74,3 +94,16 @@ def test_a_scenario_that_needs_closed_breakers_is_a_service_failure_when_one_is_
     with pytest.raises(ServiceFailure) as raised:
         scenarios.ensure_every_breaker_closed(world_on(board, policy="warn"))
     assert raised.value.report.services == ("openai",)
+
+
+def test_the_breaker_report_check_fails_when_the_status_lacks_the_threshold_or_the_reason() -> None:
+    board = BreakerBoard(apollo=APOLLO_PAUSED)
+    world = world_on(board)
+    scenarios.run_health_gate(world)
+    board.drop = ["failure_threshold", "pause_info"]
+    with pytest.raises(AssertionError) as caught:
+        scenarios.check_report_names_service(world, "apollo")
+    text = str(caught.value)
+    assert "the breaker status of apollo" in text
+    assert "lacks failure_threshold (an integer)" in text
+    assert "lacks the reason it is paused (pause_info.reason)" in text
