@@ -98,7 +98,16 @@ JOB = (
     Field("created_at", "string", nullable=True),  # capacity.parse_timestamp reads a null as unknown
     Field("completed_at", "string", nullable=True),
 )
-LEAD = (Field("email", "string", nullable=True),)
+LEAD = (
+    Field("id", "string"),
+    Field("campaign_id", "string"),
+    Field("email", "string", nullable=True),
+    Field("enrichment_job_id", "string", nullable=True),
+    # What a COMPLETED enrichment stores on the lead (model.ENRICHED_LEAD_FIELDS, docs/judging.md).
+    Field("email_verification", "object", nullable=True),
+    Field("enrichment_results", "object", nullable=True),
+    Field("instantly_lead_record", "object", nullable=True),
+)
 # One breaker entry as client.parse_breaker reads it.
 BREAKER = (
     Field("circuit_state", "string", enum="CircuitState"),
