@@ -302,9 +302,6 @@ class PlatformClient(_HttpBase):
         self._credentials = (email, password)
         return self._field(body, "user", "POST", "auth/login")
 
-    def me(self) -> dict[str, Any]:
-        return self._get("auth/me")
-
     # -- organizations and campaigns ---------------------------------------------------------------------
 
     def create_organization(self, name: str, description: str) -> dict[str, Any]:

@@ -321,15 +321,8 @@ class DatabaseProbe:
         )
         return self._read("shared email query", lambda conn: list(conn.execute(query).scalars()))
 
-    def enrich_jobs_per_lead(self, campaign_ids: Sequence[str]) -> dict[str, int]:
-        """For each lead of the campaigns, how many ENRICH_LEAD jobs are that lead's (0 for none)."""
-        return self._jobs_per_lead(campaign_ids, completed_only=False)
-
     def completed_enrich_jobs_per_lead(self, campaign_ids: Sequence[str]) -> dict[str, int]:
-        """Like enrich_jobs_per_lead, counting only COMPLETED jobs."""
-        return self._jobs_per_lead(campaign_ids, completed_only=True)
-
-    def _jobs_per_lead(self, campaign_ids: Sequence[str], *, completed_only: bool) -> dict[str, int]:
+        """For each lead of the campaigns, how many COMPLETED ENRICH_LEAD jobs are its own (0 for none)."""
         # A job is the lead's when the lead points at it (enrichment_job_id is varchar, jobs.id integer:
         # cast the integer side) or when it is named after the lead's email in the same campaign; the second
         # link is what reveals a lead enriched twice, since enrichment_job_id only keeps the last job.
@@ -337,9 +330,12 @@ class DatabaseProbe:
             sa.cast(jobs.c.id, sa.String()) == leads.c.enrichment_job_id,
             jobs.c.description == sa.literal(ENRICH_DESCRIPTION_PREFIX, sa.String()) + leads.c.email,
         )
-        on = [jobs.c.campaign_id == leads.c.campaign_id, _str(jobs.c.job_type) == ENRICH_LEAD, belongs]
-        if completed_only:
-            on.append(_str(jobs.c.status) == "COMPLETED")
+        on = [
+            jobs.c.campaign_id == leads.c.campaign_id,
+            _str(jobs.c.job_type) == ENRICH_LEAD,
+            belongs,
+            _str(jobs.c.status) == "COMPLETED",
+        ]
         query = (
             sa.select(leads.c.id, sa.func.count(sa.distinct(jobs.c.id)))
             .select_from(leads)

@@ -77,9 +77,7 @@ _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b")
 MAX_ERROR_TEXT = 300
 
 TimelineEntry = tuple[float, str, str | None]
-# Kinds of marked moments in the report's picture.
-MARKERS = ("breaker-opened", "pause-noticed", "resumed", "deadline")
-MAX_MARKERS = 50
+MAX_MARKERS = 50  # marked moments in the report's picture
 
 
 def _table_phase(phase: str) -> str:
@@ -803,7 +801,8 @@ class Monitor:
 
     # -- the picture's data ----------------------------------------------------------------------------------
     def mark(self, kind: str, label: str, at: float | None = None) -> None:
-        """A moment for the report's picture (MARKERS), in seconds since the monitor was made."""
+        """A moment for the report's picture, in seconds since the monitor was made; ``kind`` is one of
+        breaker-opened, pause-noticed, resumed, deadline."""
         if len(self.markers) < MAX_MARKERS:
             when = round(self.clock.now() - self.origin, 3) if at is None else round(at, 3)
             self.markers.append((when, kind, label))

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from campaign_acceptance.capacity import EnrichmentTiming
     from campaign_acceptance.client import FaultControl, PlatformClient
     from campaign_acceptance.database import DatabaseProbe
-    from campaign_acceptance.model import BreakerReport, Observation
+    from campaign_acceptance.model import BreakerReport
     from campaign_acceptance.monitor import Monitor, ReadErrors
     from campaign_acceptance.settings import Settings
     from campaign_acceptance.target import Target
@@ -53,7 +53,6 @@ class ScenarioState:
     organization_id: str | None = None
     campaigns: list[CampaignUnderTest] = field(default_factory=list)
     monitor: Monitor | None = None
-    last_observation: Observation | None = None
     report: BreakerReport | None = None  # evidence of an expected pause
     pause_wait_s: float | None = None  # how long the expected pause took to notice
     gate: GateDecision | None = None  # the gate's decision when a scenario checks it (None: all closed)
