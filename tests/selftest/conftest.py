@@ -61,6 +61,7 @@ def own_sandbox(tmp_path: Path, sandboxes: Sandboxes) -> SandboxFactory:
 SHARED_RUNS = ("passing_run", "deadline_run", "fault_run")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under pytest-xdist (scripts/run-tests) every test that reads a shared run goes to the same worker, so
     each run is made once, not once per worker."""

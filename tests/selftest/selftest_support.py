@@ -245,6 +245,13 @@ def finish_behave(
             f"behave {' '.join(run.args)} did not finish within {timeout_s:g} s\n{stdout[-3000:]}\n"
             f"{stderr[-3000:]}"
         ) from None
+    return ended(run, proc, started, stdout, stderr)
+
+
+def ended(
+    run: BehaveRun, proc: subprocess.Popen[str], started: float, stdout: str, stderr: str
+) -> BehaveResult:
+    """The result of a run that has exited, with the output its caller read (status.json parsed)."""
     status_path = run.reports_dir / "status.json"
     status = json.loads(status_path.read_text(encoding="utf-8")) if status_path.is_file() else None
     return BehaveResult(

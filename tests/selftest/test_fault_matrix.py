@@ -12,13 +12,11 @@ with -s to see the table).
 
 from __future__ import annotations
 
-import json
 import re
 import signal
 import sqlite3
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,6 +33,7 @@ from selftest_support import (
     assert_no_secrets,
     assert_no_traceback,
     closed_port,
+    ended,
     finish_behave,
     interrupt,
     new_run_id,
@@ -406,15 +405,7 @@ def test_database_locked_during_cleanup(tmp_path: Path, sandbox: SandboxServer) 
     stderr = "".join(errors)
     assert locked.is_set(), "".join(lines[-20:])
     assert released.wait(30)
-    status_path = run.reports_dir / "status.json"
-    result = BehaveResult(
-        run=run,
-        exit_code=proc.returncode,
-        stdout="".join(lines),
-        stderr=stderr,
-        duration_s=time.monotonic() - started,
-        status=json.loads(status_path.read_text()) if status_path.is_file() else None,
-    )
+    result = ended(run, proc, started, "".join(lines), stderr)
     status = check_row(
         "database locked during cleanup",
         result,
@@ -444,15 +435,7 @@ def test_a_closed_stdout_stops_like_ctrl_c(tmp_path: Path) -> None:
         proc.stdout.close()  # what `head -3` does once it has its lines
         proc.wait(timeout=90)
         reader.join(30)
-    status_path = run.reports_dir / "status.json"
-    result = BehaveResult(
-        run=run,
-        exit_code=proc.returncode,
-        stdout="".join(head),
-        stderr="".join(errors),
-        duration_s=time.monotonic() - started,
-        status=json.loads(status_path.read_text()) if status_path.is_file() else None,
-    )
+    result = ended(run, proc, started, "".join(head), "".join(errors))
     status = result.status
     print(
         f"\nMATRIX | closed stdout | {result.exit_code} | {status and status['verdict']} | "
