@@ -328,9 +328,6 @@ class PlatformClient(_HttpBase):
         self._credentials = (email, password)
         return self._field(body, "user", "login")
 
-    def me(self) -> dict[str, Any]:
-        return self._route("me")
-
     # -- organizations and campaigns ---------------------------------------------------------------------
 
     def create_organization(self, name: str, description: str) -> dict[str, Any]:

@@ -82,9 +82,7 @@ MAX_ERROR_TEXT = 300
 SHOWN = 10  # items a stall or deadline message names before "... and N more"
 
 TimelineEntry = tuple[float, str, str | None]
-# Kinds of marked moments in the report's picture.
-MARKERS = ("breaker-opened", "pause-noticed", "resumed", "deadline")
-MAX_MARKERS = 50
+MAX_MARKERS = 50  # marked moments in the report's picture
 
 
 def _listing(items: Sequence[str]) -> str:
@@ -1038,7 +1036,8 @@ class Monitor:
 
     # -- the picture's data ----------------------------------------------------------------------------------
     def mark(self, kind: str, label: str, at: float | None = None) -> None:
-        """A moment for the report's picture (MARKERS), in seconds on the scenario's clock (see origin)."""
+        """A moment for the report's picture, in seconds on the scenario's clock (see origin); ``kind`` is one
+        of breaker-opened, pause-noticed, resumed, deadline."""
         if len(self.markers) < MAX_MARKERS:
             when = round(self.clock.now() - self.origin, 3) if at is None else round(at, 3)
             self.markers.append((when, kind, label))

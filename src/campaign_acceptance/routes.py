@@ -139,7 +139,6 @@ ROUTES: Mapping[str, Route] = {
         body=("email", "password"),
         reads=(Field("token", "object"), Field("token.access_token", "string"), Field("user", "object")),
     ),
-    "me": Route("GET", "auth/me", 200, envelope=False, reads=(Field("id", "string"),)),
     "create_organization": Route(
         "POST",
         "organizations/",

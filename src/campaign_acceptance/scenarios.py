@@ -160,9 +160,9 @@ def start_campaigns(world: World, campaigns: int, leads: int, mode: str | None =
         _start(world, campaign_id)
         if mode == "sequential":
             # Waiting on every campaign started so far keeps the earlier ones watched for pauses too.
-            scenario.last_observation = monitor.wait_for_fetch(scenario.campaign_ids, deadline)
+            monitor.wait_for_fetch(scenario.campaign_ids, deadline)
     if mode == "concurrent":
-        scenario.last_observation = monitor.wait_for_fetch(scenario.campaign_ids, deadline)
+        monitor.wait_for_fetch(scenario.campaign_ids, deadline)
     scenario.fetch_phase_s = monitor.clock.now() - scenario.started_at
     _remember_leads(world)
 
@@ -235,7 +235,6 @@ def wait_until_every_lead_enriched(world: World) -> None:
     observation = monitor.wait_for_enrichment(
         scenario.campaign_ids, world.session.settings.enrichment_deadline_s, leads=listed
     )
-    scenario.last_observation = observation
     if scenario.started_at is not None:
         scenario.enrichment = EnrichmentTiming(
             key=scenario.key,
@@ -660,13 +659,12 @@ def wait_until_enrichment_stopped(world: World) -> None:
     """While the service is paused, the run's enrichment work ends (finished or parked) and nothing new runs:
     so the resume that follows has paused work to bring back."""
     scenario = world.scenario
-    observation = _monitor(world).wait_for_work_stopped(
+    _monitor(world).wait_for_work_stopped(
         scenario.campaign_ids,
         world.session.settings.pause_deadline_s,
-        paused=scenario.paused_seen or scenario.last_observation,
+        paused=scenario.paused_seen,
         service=scenario.paused_service,
     )
-    scenario.last_observation = observation
 
 
 def check_pause_noticed_early(world: World) -> None:

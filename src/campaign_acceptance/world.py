@@ -58,7 +58,6 @@ class ScenarioState:
     organization_id: str | None = None
     campaigns: list[CampaignUnderTest] = field(default_factory=list)
     monitor: Monitor | None = None
-    last_observation: Observation | None = None
     report: BreakerReport | None = None  # evidence of an expected pause
     pause_wait_s: float | None = None  # how long the expected pause took to notice
     gate: GateDecision | None = None  # the gate's decision when a scenario checks it (None: all closed)

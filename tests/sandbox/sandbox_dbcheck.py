@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, create_engine, text
+from sqlalchemy import BindParameter, bindparam, create_engine, text
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class EnrichmentFacts:
 def enrichment_facts(database_url: str, campaign_ids: list[str]) -> EnrichmentFacts:
     """Every lead of these campaigns, its ENRICH_LEAD jobs, and emails shared between campaigns."""
     engine = create_engine(database_url)
-    ids = bindparam("ids", expanding=True)
+    ids: BindParameter[list[str]] = bindparam("ids", expanding=True)
     try:
         with engine.connect() as conn:
             leads = conn.execute(

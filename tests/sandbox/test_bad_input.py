@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sandbox_helpers import fast_settings
@@ -17,7 +18,7 @@ def client() -> Iterator[Api]:
         yield sandboxes.user(sandboxes.start(fast_settings())).with_org()
 
 
-def _status(client: Api, method: str, path: str, **kwargs: object) -> int:
+def _status(client: Api, method: str, path: str, **kwargs: Any) -> int:
     return client.request(method, path, **kwargs).status_code
 
 

@@ -23,6 +23,7 @@ from campaign_sandbox.domain import (
 )
 from campaign_sandbox.errors import BadRequest, NotFound
 from campaign_sandbox.models import Campaign, CampaignStatus, Job, JobStatus, JobType, Lead
+from campaign_sandbox.profile import ProfileName
 from campaign_sandbox.runtime import SandboxRuntime
 from campaign_sandbox.schemas.requests import CampaignCreate, JobCreate, LeadCreate, OrganizationCreate
 
@@ -75,7 +76,7 @@ class World:
         return campaign_id, lead_ids
 
 
-def _world(profile: str) -> Iterator[World]:
+def _world(profile: ProfileName) -> Iterator[World]:
     settings = SandboxSettings(
         profile=profile, rate_limits="off", provider_latency_ms=0, fetch_latency_ms=0, workers=1
     )
@@ -97,12 +98,12 @@ def _world(profile: str) -> Iterator[World]:
 
 @pytest.fixture
 def intended() -> Iterator[World]:
-    yield from _world("intended")
+    yield from _world(ProfileName.INTENDED)
 
 
 @pytest.fixture
 def as_built() -> Iterator[World]:
-    yield from _world("as-built")
+    yield from _world(ProfileName.AS_BUILT)
 
 
 def _done(lead: str) -> Enrichment:

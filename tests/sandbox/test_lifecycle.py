@@ -60,7 +60,11 @@ def test_emails_stay_unique_across_sandbox_runs_on_one_database(
         server, client = make_sandbox(database_url=url)
         cid = client.new_campaign(15)
         client.start(cid)
-        wait_until(lambda c=client, i=cid: c.campaign(i)["status"] == "COMPLETED", 30, "campaign COMPLETED")
+
+        def completed(c: Any = client, i: str = cid) -> bool:
+            return bool(c.campaign(i)["status"] == "COMPLETED")
+
+        wait_until(completed, 30, "campaign COMPLETED")
         ids.append(cid)
         database = server.database_url
     facts = enrichment_facts(database, ids)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, create_engine, text
+from sqlalchemy import BindParameter, bindparam, create_engine, text
 from sqlalchemy.orm import Session
 
 from support.api import Api
@@ -34,7 +34,7 @@ def test_deleting_a_running_campaign_does_not_break_the_workers(
         "enrichment under way",
     )
     engine = create_engine(server.database_url)
-    ids = bindparam("ids", expanding=True)
+    ids: BindParameter[list[str]] = bindparam("ids", expanding=True)
     with caplog.at_level(logging.WARNING, logger="campaign_sandbox"), engine.begin() as conn:
         for table in ("jobs", "leads", "campaigns"):
             column = "id" if table == "campaigns" else "campaign_id"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import statistics
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from sandbox_helpers import fast_settings
 from sqlalchemy import create_engine, inspect
 
+from campaign_acceptance.client import PlatformClient
 from campaign_common.api_path import api_url
 from campaign_sandbox.core.config import SandboxSettings
 from campaign_sandbox.server import SandboxServer, SandboxStartError
@@ -40,6 +42,20 @@ def test_context_manager_and_worker_threads_are_joined() -> None:
         assert httpx.get(api_url(server.url, "health/live")).json() == {"status": "alive"}
         runtime = server.runtime
     assert runtime.pool.stop(0.0) is True  # already stopped: every thread joined
+
+
+def test_a_request_on_a_kept_alive_connection_is_answered_without_a_delayed_ack_wait() -> None:
+    """Nagle's wait for the client's delayed ACK cost 40 ms per kept-alive request (about 45 ms a request
+    before TCP_NODELAY, 2 ms after); 15 ms leaves room for a loaded machine. bench/request_latency.py
+    prints the figures."""
+    with SandboxServer(fast_settings()) as server, PlatformClient(server.url, 10.0) as client:
+        client.health()  # opens the connection
+        times = []
+        for _ in range(40):
+            began = time.perf_counter()
+            client.health()
+            times.append(time.perf_counter() - began)
+    assert statistics.median(times) < 0.015, f"median {statistics.median(times) * 1000:.1f} ms"
 
 
 def test_port_in_use_is_an_immediate_error() -> None:

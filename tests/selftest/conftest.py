@@ -4,7 +4,6 @@ the database while behave runs against them) and an operator logged in to them."
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from selftest_support import (
+    TINY,
     BehaveResult,
     FaultRun,
     SandboxFactory,
@@ -21,7 +21,7 @@ from selftest_support import (
     prepare_run,
     run_behave,
     run_rows,
-    start_behave,
+    running,
 )
 
 from campaign_sandbox.core.config import SandboxSettings
@@ -58,6 +58,18 @@ def own_sandbox(tmp_path: Path, sandboxes: Sandboxes) -> SandboxFactory:
 # allure-behave's formatter too) and checked by several tests: the verdict tests, the report content, the
 # Allure results and the real browser.
 
+SHARED_RUNS = ("passing_run", "deadline_run", "fault_run")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (scripts/run-tests) every test that reads a shared run goes to the same worker, so
+    each run is made once, not once per worker."""
+    for item in items:
+        if set(getattr(item, "fixturenames", ())) & set(SHARED_RUNS):
+            item.add_marker(pytest.mark.xdist_group("shared_runs"))
+
+
 ALLURE_ARGS = ("-f", "allure_behave.formatter:AllureFormatter", "-o")
 # Slow enough providers that the standard example (10 campaigns x 20 leads, 4 provider calls per lead on 8
 # workers) is still enriching for seconds after its last campaign started.
@@ -78,8 +90,7 @@ def deadline_run(tmp_path_factory: pytest.TempPathFactory) -> BehaveResult:
     root = tmp_path_factory.mktemp("deadline")
     return run_behave(
         root / "run",
-        "--tags=@happy_path",
-        "--name=quick",
+        *TINY,
         *ALLURE_ARGS,
         str(root / "run" / "allure"),
         defines={"enrichment_deadline_s": "0.5"},
@@ -112,22 +123,19 @@ def fault_run(tmp_path_factory: pytest.TempPathFactory) -> FaultRun:
                 "run_id": run_id,
             },
         )
-        started = time.monotonic()
-        proc = start_behave(run)
-        try:
-            # Every campaign started (none met an open breaker) and still enriching: now openai fails.
-            def all_started_and_running() -> bool:
-                rows = run_rows(server.database_url, run_id)
-                return len(rows.campaigns) == 10 and "RUNNING" in rows.campaigns.values() and rows.leads > 0
 
-            wait_until(all_started_and_running, 90, "the run's 10 campaigns started and enriching")
-            assert proc.poll() is None, "the run finished before the fault could be injected"
-            operator.set_fault("openai", "error")
-            result = finish_behave(run, proc, started, timeout_s=120)
+        # Every campaign started (none met an open breaker) and still enriching: now openai fails.
+        def all_started_and_running() -> bool:
+            rows = run_rows(server.database_url, run_id)
+            return len(rows.campaigns) == 10 and "RUNNING" in rows.campaigns.values() and rows.leads > 0
+
+        try:
+            with running(run) as (proc, started):
+                wait_until(all_started_and_running, 90, "the run's 10 campaigns started and enriching")
+                assert proc.poll() is None, "the run finished before the fault could be injected"
+                operator.set_fault("openai", "error")
+                result = finish_behave(run, proc, started, timeout_s=120)
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=30)
             operator.heal()
             operator.resume_service("openai")
     return FaultRun(result, server.database_url, run_id)

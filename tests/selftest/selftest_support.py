@@ -16,7 +16,8 @@ import subprocess
 import time
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,10 @@ RUN_PASSWORD_PREFIX = "Aa1!"
 # A JWT header ({"alg":...} base64url) always starts like this.
 JWT_MARKER = "eyJ"
 DEFAULT_TIMEOUT_S = 180.0
+# The tiny run: the happy path's quick example alone; with TINY_COUNTS (as -D settings) one campaign of two
+# leads. Most self-tests need a run, not a big one.
+TINY = ("--tags=@happy_path", "--name=quick")
+TINY_COUNTS = {"campaigns": "1", "leads": "2"}
 
 
 # The own_sandbox fixture: ``own_sandbox(**SandboxSettings fields) -> (server, operator)``.
@@ -130,7 +135,7 @@ class BehaveResult:
     def scenario(self, name_part: str) -> dict[str, Any]:
         """The status.json scenario whose name contains ``name_part`` (exactly one)."""
         assert self.status is not None, self.describe()
-        found = [s for s in self.status["scenarios"] if name_part in s["name"]]
+        found: list[dict[str, Any]] = [s for s in self.status["scenarios"] if name_part in s["name"]]
         assert len(found) == 1, f"{len(found)} scenarios named like {name_part!r}\n{self.describe()}"
         return found[0]
 
@@ -213,6 +218,20 @@ def start_behave(run: BehaveRun) -> subprocess.Popen[str]:
     )
 
 
+@contextmanager
+def running(run: BehaveRun) -> Iterator[tuple[subprocess.Popen[str], float]]:
+    """behave started for ``run`` (the process and when it started); killed at the end if it is still
+    running, whatever happened in the block (a failed assertion, a timeout)."""
+    started = time.monotonic()
+    proc = start_behave(run)
+    try:
+        yield proc, started
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+
+
 def finish_behave(
     run: BehaveRun, proc: subprocess.Popen[str], started: float, timeout_s: float = DEFAULT_TIMEOUT_S
 ) -> BehaveResult:
@@ -226,6 +245,13 @@ def finish_behave(
             f"behave {' '.join(run.args)} did not finish within {timeout_s:g} s\n{stdout[-3000:]}\n"
             f"{stderr[-3000:]}"
         ) from None
+    return ended(run, proc, started, stdout, stderr)
+
+
+def ended(
+    run: BehaveRun, proc: subprocess.Popen[str], started: float, stdout: str, stderr: str
+) -> BehaveResult:
+    """The result of a run that has exited, with the output its caller read (status.json parsed)."""
     status_path = run.reports_dir / "status.json"
     status = json.loads(status_path.read_text(encoding="utf-8")) if status_path.is_file() else None
     return BehaveResult(

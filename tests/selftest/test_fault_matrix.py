@@ -1,41 +1,46 @@
 """The fault matrix: the real suite (plain behave on the real features) against a sandbox, with faults put
 between them by a fault-injecting proxy (fault_proxy.py), one test per row.
 
-Each row asserts the exit code, the verdict and reason in status.json, that the run ended within its deadline,
-that no row stamped with the run id is left in the sandbox's database, and that no token or password appears
-in the console or any file the run wrote. Runs are tiny (one campaign with two leads, `-D campaigns=1 -D
-leads=2`) so the whole matrix costs little; each row prints one `MATRIX |` line (run pytest with -s to see
-the table).
+The rows that are one run each are the table ``ROWS`` (one parametrized test); the rows with their own
+choreography (a signal, the target killed, a flapping breaker, two runs at once, a locked database, a closed
+stdout) are tests of their own. Each row asserts the exit code, the verdict and reason in status.json, that
+the run ended within its deadline, that no row stamped with the run id is left in the sandbox's database,
+and that no token or password appears in the console or any file the run wrote. Runs are tiny (TINY: one
+campaign with two leads) so the whole matrix costs little; each row prints one `MATRIX |` line (run pytest
+with -s to see the table).
 """
 
 from __future__ import annotations
 
-import json
+import re
 import signal
 import sqlite3
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fault_proxy import FaultProxy, Rule
 from selftest_support import (
+    TINY,
+    TINY_COUNTS,
     BehaveResult,
     BehaveRun,
     SandboxFactory,
     assert_no_secrets,
     assert_no_traceback,
     closed_port,
+    ended,
     finish_behave,
     interrupt,
     new_run_id,
     prepare_run,
+    run_behave,
     run_rows,
-    start_behave,
+    running,
 )
 
 from campaign_sandbox.server import SandboxServer
@@ -43,8 +48,6 @@ from support.polling import wait_until
 
 pytestmark = pytest.mark.selftest
 
-TINY = ("--tags=@happy_path", "--name=quick")
-TINY_COUNTS = {"campaigns": "1", "leads": "2"}
 STATUS_PATH = r"/api/v1/queue-management/status"
 DB_PASSWORD = "matrixSecretPw9"
 
@@ -110,253 +113,129 @@ def check_row(
 
 
 def run_tiny(tmp_path: Path, defines: Mapping[str, str], timeout_s: float = 90.0) -> BehaveResult:
-    from selftest_support import run_behave
-
     return run_behave(tmp_path / "run", *TINY, defines=defines, timeout_s=timeout_s)
 
 
-# ---------------------------------------------------------------------------------------------- at start
+# ---------------------------------------------------------------------------------- the table: one run each
 
 
-def test_target_down_at_start(tmp_path: Path, sandbox: SandboxServer) -> None:
-    run_id = new_run_id("m-down")
-    result = run_tiny(tmp_path, defines_for(f"http://127.0.0.1:{closed_port()}", sandbox, run_id))
-    check_row(
-        "target down at start",
-        result,
-        exit_code=3,
-        verdict="CANNOT_TEST",
-        reason="cannot be reached",
-        deadline_s=30,
-        database_url=sandbox.database_url,
-        run_id=run_id,
-    )
+def tolerated(needle: str, count: int) -> Callable[[dict[str, Any], FaultProxy], None]:
+    """The row's faults were tolerated: ``count`` warnings with ``needle`` in status.json."""
+
+    def check(status: dict[str, Any], _proxy: FaultProxy) -> None:
+        found = [w for w in status["warnings"] if all(part in w for part in needle.split("|"))]
+        assert len(found) == count, status["warnings"]
+
+    return check
 
 
-def test_a_503_on_start(tmp_path: Path, sandbox: SandboxServer, proxy: FaultProxy) -> None:
-    proxy.add(Rule("status", r".", status=503, body='{"detail": "Service Unavailable"}'))
-    run_id = new_run_id("m-503")
-    result = run_tiny(tmp_path, defines_for(proxy.url, sandbox, run_id))
-    check_row(
-        "a 503 on start",
-        result,
-        exit_code=3,
-        verdict="CANNOT_TEST",
-        reason="503",
-        deadline_s=30,
-        database_url=sandbox.database_url,
-        run_id=run_id,
-    )
-
-
-def test_database_unreachable_at_start(tmp_path: Path, sandbox: SandboxServer) -> None:
-    run_id = new_run_id("m-nodb")
-    url = f"postgresql://suite:{DB_PASSWORD}@127.0.0.1:{closed_port()}/platform"
-    result = run_tiny(tmp_path, {**defines_for(sandbox.url, sandbox, run_id), "database_url": url})
-    check_row(
-        "database unreachable at start",
-        result,
-        exit_code=3,
-        verdict="CANNOT_TEST",
-        reason="ping failed",
-        deadline_s=30,
-        database_url=sandbox.database_url,
-        run_id=run_id,
-        secrets=(DB_PASSWORD,),
-    )
-
-
-def test_invalid_settings(tmp_path: Path, sandbox: SandboxServer) -> None:
-    run_id = new_run_id("m-bad")
-    result = run_tiny(tmp_path, {**defines_for(sandbox.url, sandbox, run_id), "leads": "many"})
-    check_row(
-        "invalid settings",
-        result,
-        exit_code=3,
-        verdict="CANNOT_TEST",
-        reason="setting leads: expected a positive integer",
-        deadline_s=30,
-        database_url=sandbox.database_url,
-        run_id=run_id,
-    )
-
-
-def test_responses_slower_than_the_request_timeout(
-    tmp_path: Path, sandbox: SandboxServer, proxy: FaultProxy
-) -> None:
-    proxy.add(Rule("delay", r".", delay_s=2.0))
-    run_id = new_run_id("m-slow")
-    result = run_tiny(tmp_path, defines_for(proxy.url, sandbox, run_id, request_timeout_s="0.5"))
-    check_row(
-        "responses slower than the request timeout",
-        result,
-        exit_code=3,
-        verdict="CANNOT_TEST",
-        reason="timed out after 0.5s",
-        deadline_s=30,
-        database_url=sandbox.database_url,
-        run_id=run_id,
-    )
-
-
-# ---------------------------------------------------------------------------------------------- poll reads
-
-
-def test_500_on_the_breaker_status_for_the_whole_run(
-    tmp_path: Path, sandbox: SandboxServer, proxy: FaultProxy
-) -> None:
-    proxy.add(Rule("status", STATUS_PATH, method="GET"))
-    run_id = new_run_id("m-500all")
-    result = run_tiny(tmp_path, defines_for(proxy.url, sandbox, run_id))
-    check_row(
-        "500 on the breaker status for the whole run",
-        result,
-        exit_code=1,
-        verdict="FAILED",
-        reason=f"the platform stopped answering {STATUS_PATH} (4 errors over",
-        deadline_s=45,
-        database_url=sandbox.database_url,
-        run_id=run_id,
-    )
-
-
-def test_500_on_the_breaker_status_for_3_calls(
-    tmp_path: Path, sandbox: SandboxServer, proxy: FaultProxy
-) -> None:
-    # The first read (the breakers as the run starts, for the reports) passes; the health gate's get the 500s.
-    proxy.add(Rule("status", STATUS_PATH, method="GET", after=1, times=3))
-    run_id = new_run_id("m-500x3")
-    result = run_tiny(tmp_path, defines_for(proxy.url, sandbox, run_id))
-    status = check_row(
-        "500 on the breaker status for 3 calls",
-        result,
-        exit_code=0,
-        verdict="PASSED",
-        reason="The 1 executed scenario passed",
-        deadline_s=45,
-        database_url=sandbox.database_url,
-        run_id=run_id,
-    )
-    tolerated = [w for w in status["warnings"] if f"GET {STATUS_PATH} -> 500" in w]
-    assert len(tolerated) == 3, status["warnings"]
-
-
-def test_garbage_body_on_a_poll_read(tmp_path: Path, sandbox: SandboxServer, proxy: FaultProxy) -> None:
-    # The first read is the health gate; the monitor's reads during the waits get the garbage.
-    proxy.add(Rule("garbage", STATUS_PATH, method="GET", after=1, times=2))
-    run_id = new_run_id("m-garbage")
-    result = run_tiny(tmp_path, defines_for(proxy.url, sandbox, run_id))
-    status = check_row(
-        "garbage body on a poll read",
-        result,
-        exit_code=0,
-        verdict="PASSED",
-        reason="The 1 executed scenario passed",
-        deadline_s=45,
-        database_url=sandbox.database_url,
-        run_id=run_id,
-    )
-    tolerated = [w for w in status["warnings"] if f"GET {STATUS_PATH} -> 200" in w and "JSON" in w]
-    assert len(tolerated) == 2, status["warnings"]
-
-
-def test_401_mid_run_logs_in_again(tmp_path: Path, sandbox: SandboxServer, proxy: FaultProxy) -> None:
-    # The token "expires" after a few calls: the next call gets the platform's 401 once.
-    proxy.add(
-        Rule(
-            "status",
-            r"/api/v1/(campaigns|queue-management)",
-            after=4,
-            times=1,
-            status=401,
-            body='{"detail": "Invalid token"}',
-        )
-    )
-    run_id = new_run_id("m-401")
-    result = run_tiny(tmp_path, defines_for(proxy.url, sandbox, run_id))
-    status = check_row(
-        "401 mid-run",
-        result,
-        exit_code=0,
-        verdict="PASSED",
-        reason="The 1 executed scenario passed",
-        deadline_s=45,
-        database_url=sandbox.database_url,
-        run_id=run_id,
-    )
+def logged_in_again(status: dict[str, Any], proxy: FaultProxy) -> None:
     assert any("logged in again" in w for w in status["warnings"]), status["warnings"]
     assert len(proxy.calls("POST", r"/auth/login$")) == 2
 
 
-# ---------------------------------------------------------------------------------------------- writes
-
-
-def test_connection_dropped_on_a_write(tmp_path: Path, sandbox: SandboxServer, proxy: FaultProxy) -> None:
-    proxy.add(Rule("drop", r"/api/v1/campaigns/$", method="POST", times=1))
-    run_id = new_run_id("m-drop")
-    result = run_tiny(tmp_path, defines_for(proxy.url, sandbox, run_id))
-    check_row(
-        "connection dropped on a write",
-        result,
-        exit_code=1,
-        verdict="FAILED",
-        reason="POST",
-        deadline_s=45,
-        database_url=sandbox.database_url,
-        run_id=run_id,
-    )
+def create_sent_once(status: dict[str, Any], proxy: FaultProxy) -> None:
     # A write is never repeated blindly: the suite sent the create once.
     assert len(proxy.calls("POST", r"/api/v1/campaigns/$")) == 1
 
 
-@pytest.mark.parametrize(
-    ("what", "path", "exit_code", "verdict", "reason"),
-    [
-        ("signup", r"/api/v1/auth/signup$", 3, "CANNOT_TEST", "cannot sign up the run's user"),
-        ("organization", r"/api/v1/organizations/$", 1, "FAILED", "organizations"),
-        ("campaign", r"/api/v1/campaigns/$", 1, "FAILED", "campaigns"),
-    ],
-)
-def test_answer_lost_after_a_committed_write(
-    tmp_path: Path,
-    sandbox: SandboxServer,
-    proxy: FaultProxy,
-    what: str,
-    path: str,
-    exit_code: int,
-    verdict: str,
-    reason: str,
-) -> None:
-    proxy.add(Rule("lose", path, method="POST", times=1))
-    run_id = new_run_id(f"m-lost-{what}")
-    result = run_tiny(tmp_path, defines_for(proxy.url, sandbox, run_id))
-    # The platform did commit it (else this row proves nothing): the proxy forwarded, then hung up.
-    assert [c.fault for c in proxy.calls("POST", path)] == ["lose"]
-    check_row(
-        f"answer lost after a committed write ({what})",
+def committed_then_lost(path: str) -> Callable[[dict[str, Any], FaultProxy], None]:
+    def check(_status: dict[str, Any], proxy: FaultProxy) -> None:
+        # The platform did commit it (else this row proves nothing): the proxy forwarded, then hung up.
+        assert [c.fault for c in proxy.calls("POST", path)] == ["lose"]
+
+    return check
+
+
+@dataclass(frozen=True)
+class Row:
+    """One run against the sandbox: through the fault proxy with ``rules`` (copied fresh for each run), or
+    at ``target`` ("down": a closed port; "direct": the sandbox itself), with ``more`` settings on top
+    (``{closed_port}`` in a value becomes a port nobody listens on)."""
+
+    fault: str
+    exit_code: int
+    verdict: str
+    reason: str
+    rules: tuple[Rule, ...] = ()
+    target: str = "proxy"
+    more: Mapping[str, str] = field(default_factory=dict)
+    deadline_s: float = 45
+    secrets: tuple[str, ...] = ()
+    check: Callable[[dict[str, Any], FaultProxy], None] | None = None
+
+
+PASSED = ("PASSED", "The 1 executed scenario passed")
+UNAVAILABLE = '{"detail": "Service Unavailable"}'
+EXPIRED = '{"detail": "Invalid token"}'
+ROWS = [
+    # At start: nothing could be tested (exit 3), one clear line.
+    Row("target down at start", 3, "CANNOT_TEST", "cannot be reached", target="down", deadline_s=30),
+    Row("a 503 on start", 3, "CANNOT_TEST", "503", (Rule("status", r".", status=503, body=UNAVAILABLE),),
+        deadline_s=30),
+    Row("database unreachable at start", 3, "CANNOT_TEST", "ping failed", target="direct",
+        more={"database_url": f"postgresql://suite:{DB_PASSWORD}@127.0.0.1:{{closed_port}}/platform"},
+        deadline_s=30, secrets=(DB_PASSWORD,)),
+    Row("invalid settings", 3, "CANNOT_TEST", "setting leads: expected a positive integer", target="direct",
+        more={"leads": "many"}, deadline_s=30),
+    Row("responses slower than the request timeout", 3, "CANNOT_TEST", "timed out after 0.5s",
+        (Rule("delay", r".", delay_s=2.0),), more={"request_timeout_s": "0.5"}, deadline_s=30),
+    # Poll reads: a target that stops answering fails the run; a few bad answers are tolerated.
+    Row("500 on the breaker status for the whole run", 1, "FAILED",
+        f"the platform stopped answering {STATUS_PATH} (4 errors over",
+        (Rule("status", STATUS_PATH, "GET"),)),
+    # The first read (the breakers as the run starts, for the reports) passes; the health gate's get the 500s.
+    Row("500 on the breaker status for 3 calls", 0, *PASSED,
+        (Rule("status", STATUS_PATH, "GET", after=1, times=3),),
+        check=tolerated(f"GET {STATUS_PATH} -> 500", 3)),
+    # The first read is the health gate; the monitor's reads during the waits get the garbage.
+    Row("garbage body on a poll read", 0, *PASSED, (Rule("garbage", STATUS_PATH, "GET", after=1, times=2),),
+        check=tolerated(f"GET {STATUS_PATH} -> 200|JSON", 2)),
+    # The token "expires" after a few calls: the next call gets the platform's 401 once.
+    Row("401 mid-run", 0, *PASSED,
+        (Rule("status", r"/api/v1/(campaigns|queue-management)", after=4, times=1, status=401,
+              body=EXPIRED),),
+        check=logged_in_again),
+    # Writes: a dropped request or a lost answer is never repeated blindly.
+    Row("connection dropped on a write", 1, "FAILED", "POST",
+        (Rule("drop", r"/api/v1/campaigns/$", "POST", times=1),), check=create_sent_once),
+    *(
+        Row(f"answer lost after a committed write ({what})", code, verdict, reason,
+            (Rule("lose", path, "POST", times=1),), check=committed_then_lost(path))
+        for what, path, code, verdict, reason in [
+            ("signup", r"/api/v1/auth/signup$", 3, "CANNOT_TEST", "cannot sign up the run's user"),
+            ("organization", r"/api/v1/organizations/$", 1, "FAILED", "organizations"),
+            ("campaign", r"/api/v1/campaigns/$", 1, "FAILED", "campaigns"),
+        ]
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.fault for row in ROWS])
+def test_fault(tmp_path: Path, sandbox: SandboxServer, proxy: FaultProxy, row: Row) -> None:
+    for rule in row.rules:
+        proxy.add(replace(rule))  # the table's rules are never counted on: each run counts a fresh copy
+    targets = {"proxy": proxy.url, "direct": sandbox.url, "down": f"http://127.0.0.1:{closed_port()}"}
+    api_url = targets[row.target]
+    more = {name: value.format(closed_port=closed_port()) for name, value in row.more.items()}
+    run_id = new_run_id("m-" + re.sub(r"[^a-z0-9]+", "-", row.fault.lower()).strip("-")[:24].strip("-"))
+    result = run_tiny(tmp_path, {**defines_for(api_url, sandbox, run_id), **more})
+    status = check_row(
+        row.fault,
         result,
-        exit_code=exit_code,
-        verdict=verdict,
-        reason=reason,
-        deadline_s=45,
+        exit_code=row.exit_code,
+        verdict=row.verdict,
+        reason=row.reason,
+        deadline_s=row.deadline_s,
         database_url=sandbox.database_url,
         run_id=run_id,
+        secrets=row.secrets,
     )
+    if row.check is not None:
+        row.check(status, proxy)
 
 
 # ---------------------------------------------------------------------------------------------- mid-run
-
-
-@contextmanager
-def running(run: BehaveRun) -> Iterator[tuple[subprocess.Popen[str], float]]:
-    started = time.monotonic()
-    proc = start_behave(run)
-    try:
-        yield proc, started
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
 
 
 def slow_run(tmp_path: Path, own_sandbox: SandboxFactory, label: str) -> tuple[SandboxServer, BehaveRun, str]:
@@ -458,15 +337,10 @@ def test_a_flapping_breaker(tmp_path: Path, own_sandbox: SandboxFactory) -> None
 def test_two_runs_at_once(tmp_path: Path, sandbox: SandboxServer, proxy: FaultProxy) -> None:
     run_ids = [new_run_id("m-twin-a"), new_run_id("m-twin-b")]
     runs = [prepare_run(tmp_path / r, *TINY, defines=defines_for(proxy.url, sandbox, r)) for r in run_ids]
-    started = time.monotonic()
-    procs = [start_behave(r) for r in runs]
-    try:
-        results = [finish_behave(r, p, started, timeout_s=90) for r, p in zip(runs, procs, strict=True)]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait(timeout=30)
+    with running(runs[0]) as (first, started), running(runs[1]) as (second, _):
+        results = [
+            finish_behave(r, p, started, timeout_s=90) for r, p in zip(runs, (first, second), strict=True)
+        ]
     for run_id, other, result in zip(run_ids, reversed(run_ids), results, strict=True):
         status = check_row(
             "two runs at once",
@@ -504,7 +378,13 @@ def test_database_locked_during_cleanup(tmp_path: Path, sandbox: SandboxServer) 
                 conn = sqlite3.connect(db_file, isolation_level=None, timeout=30, check_same_thread=False)
                 conn.execute("BEGIN IMMEDIATE")  # readers go on (WAL); every writer waits
                 locked.set()
-                threading.Timer(7.0, lambda c=conn: (c.rollback(), c.close(), released.set())).start()
+
+                def release(c: sqlite3.Connection = conn) -> None:
+                    c.rollback()
+                    c.close()
+                    released.set()
+
+                threading.Timer(7.0, release).start()
 
     errors: list[str] = []
 
@@ -525,15 +405,7 @@ def test_database_locked_during_cleanup(tmp_path: Path, sandbox: SandboxServer) 
     stderr = "".join(errors)
     assert locked.is_set(), "".join(lines[-20:])
     assert released.wait(30)
-    status_path = run.reports_dir / "status.json"
-    result = BehaveResult(
-        run=run,
-        exit_code=proc.returncode,
-        stdout="".join(lines),
-        stderr=stderr,
-        duration_s=time.monotonic() - started,
-        status=json.loads(status_path.read_text()) if status_path.is_file() else None,
-    )
+    result = ended(run, proc, started, "".join(lines), stderr)
     status = check_row(
         "database locked during cleanup",
         result,
@@ -563,15 +435,7 @@ def test_a_closed_stdout_stops_like_ctrl_c(tmp_path: Path) -> None:
         proc.stdout.close()  # what `head -3` does once it has its lines
         proc.wait(timeout=90)
         reader.join(30)
-    status_path = run.reports_dir / "status.json"
-    result = BehaveResult(
-        run=run,
-        exit_code=proc.returncode,
-        stdout="".join(head),
-        stderr="".join(errors),
-        duration_s=time.monotonic() - started,
-        status=json.loads(status_path.read_text()) if status_path.is_file() else None,
-    )
+    result = ended(run, proc, started, "".join(head), "".join(errors))
     status = result.status
     print(
         f"\nMATRIX | closed stdout | {result.exit_code} | {status and status['verdict']} | "

@@ -6,11 +6,14 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 from selftest_support import (
+    TINY,
+    TINY_COUNTS,
     SandboxFactory,
     assert_no_secrets,
     finish_behave,
@@ -19,7 +22,7 @@ from selftest_support import (
     new_run_id,
     prepare_run,
     run_rows,
-    start_behave,
+    running,
     table_counts,
 )
 
@@ -46,28 +49,15 @@ def test_two_runs_at_once_against_one_target_do_not_see_each_other(
     server, _ = own_sandbox(provider_latency_ms=30)
     run_ids = [new_run_id("twin-a"), new_run_id("twin-b")]
     runs = [
-        prepare_run(
-            tmp_path / run_id,
-            "--tags=@happy_path",
-            "--name=quick",
-            defines=suite_defines(server, run_id),
-        )
-        for run_id in run_ids
+        prepare_run(tmp_path / run_id, *TINY, defines=suite_defines(server, run_id)) for run_id in run_ids
     ]
-    started = time.monotonic()
-    procs = [start_behave(run) for run in runs]
-    try:
+    with running(runs[0]) as (proc_a, started), running(runs[1]) as (proc_b, _):
         # One deadline for both (each takes a few seconds alone); a hung target fails the test in 45 s.
         deadline = started + 45
         results = [
             finish_behave(run, proc, started, timeout_s=max(1.0, deadline - time.monotonic()))
-            for run, proc in zip(runs, procs, strict=True)
+            for run, proc in zip(runs, (proc_a, proc_b), strict=True)
         ]
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=30)
 
     for run_id, other_id, result in zip(run_ids, reversed(run_ids), results, strict=True):
         assert result.exit_code == 0, result.describe()
@@ -111,32 +101,26 @@ def test_ctrl_c_mid_run_exits_130_writes_reports_and_deletes_the_runs_rows(
         "--name=platform team standard",
         defines=suite_defines(server, run_id),
     )
-    started = time.monotonic()
-    proc = start_behave(run)
     seen: set[str] = set()
-    try:
 
-        def second_fetch_under_way() -> bool:
-            # Campaign 1 fetched its leads (jobs and leads exist; it may be done already), campaign 2 is
-            # started (no longer CREATED) and fetching.
-            rows = run_rows(server.database_url, run_id)
-            seen.update(rows.campaigns)
-            statuses = list(rows.campaigns.values())
-            return (
-                len(statuses) == 2
-                and "RUNNING" in statuses
-                and set(statuses) <= {"RUNNING", "COMPLETED"}
-                and rows.leads > 0
-            )
+    def second_fetch_under_way() -> bool:
+        # Campaign 1 fetched its leads (jobs and leads exist; it may be done already), campaign 2 is
+        # started (no longer CREATED) and fetching.
+        rows = run_rows(server.database_url, run_id)
+        seen.update(rows.campaigns)
+        statuses = list(rows.campaigns.values())
+        return (
+            len(statuses) == 2
+            and "RUNNING" in statuses
+            and set(statuses) <= {"RUNNING", "COMPLETED"}
+            and rows.leads > 0
+        )
 
+    with running(run) as (proc, started):
         wait_until(second_fetch_under_way, 90, "the run's second campaign to be fetching", interval_s=0.05)
         assert proc.poll() is None, "the run finished before it could be interrupted"
         interrupt(proc)
         result = finish_behave(run, proc, started, timeout_s=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
 
     assert result.exit_code == 130, result.describe()
     status = result.status
@@ -159,7 +143,7 @@ def test_ctrl_c_mid_run_exits_130_writes_reports_and_deletes_the_runs_rows(
     assert table_counts(
         database_url,
         {
-            "users": ("id", operator.user_id),
+            "users": ("id", str(operator.user_id)),
             "organizations": ("id", other_org),
             "campaigns": ("id", other_campaign),
         },
@@ -193,23 +177,17 @@ def test_ctrl_c_while_a_campaign_is_being_created_still_deletes_everything_of_th
     monkeypatch.setattr(sandbox_domain, "creation_message", held_creation_message)
     monkeypatch.setattr(sandbox_domain.Domain, "list_campaigns", watched_list_campaigns)
     run_id = new_run_id("ctrl-c-create")
-    run = prepare_run(
-        tmp_path / "run", "--tags=@happy_path", "--name=quick", defines=suite_defines(server, run_id)
-    )
-    started = time.monotonic()
-    proc = start_behave(run)
+    run = prepare_run(tmp_path / "run", *TINY, defines=suite_defines(server, run_id))
     try:
-        assert entered.wait(60), "the run never created its second campaign"
-        interrupt(proc)
-        # The suite noticed (it lists the scenario's campaigns in after_scenario); now the create completes.
-        assert listed.wait(30), "the run did not go on after the interrupt"
-        release.set()
-        result = finish_behave(run, proc, started, timeout_s=60)
+        with running(run) as (proc, started):
+            assert entered.wait(60), "the run never created its second campaign"
+            interrupt(proc)
+            # The suite noticed (it lists the scenario's campaigns in after_scenario); now the create goes on.
+            assert listed.wait(30), "the run did not go on after the interrupt"
+            release.set()
+            result = finish_behave(run, proc, started, timeout_s=60)
     finally:
         release.set()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
 
     assert result.exit_code == 130, result.describe()
     assert result.status is not None and "Interrupted" in result.status["reason"]
@@ -226,22 +204,16 @@ def test_ctrl_c_works_when_the_tests_were_started_with_sigint_ignored(
     server, operator = own_sandbox()
     operator.set_fault("apollo", "slow", delay_ms=3000)  # the run sits in its fetch wait for 3 s
     run_id = new_run_id("sigint-ignored")
-    defines = {**suite_defines(server, run_id), "campaigns": "1", "leads": "2"}
-    run = prepare_run(tmp_path / "run", "--tags=@happy_path", "--name=quick", defines=defines)
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a CI job would start pytest
-    try:
-        started = time.monotonic()
-        proc = start_behave(run)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    try:
+    run = prepare_run(tmp_path / "run", *TINY, defines={**suite_defines(server, run_id), **TINY_COUNTS})
+    with ExitStack() as stack:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a CI job would start pytest
+        try:
+            proc, started = stack.enter_context(running(run))
+        finally:
+            signal.signal(signal.SIGINT, previous)
         wait_until(lambda: run_rows(server.database_url, run_id).campaigns, 60, "the run's campaign")
         interrupt(proc)
         result = finish_behave(run, proc, started, timeout_s=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
     assert result.exit_code == 130, result.describe()
     assert result.status is not None and result.status["verdict"] == "INTERRUPTED"
     assert run_rows(server.database_url, run_id).empty

@@ -40,7 +40,7 @@ def test_the_suite_passes_on_postgresql_and_cleanup_by_id_never_truncates(
         lambda: other.campaign_status(other_campaign) == "COMPLETED", 60, "the other tenant's campaign"
     )
     other_rows = {
-        "users": ("id", other.user_id),
+        "users": ("id", str(other.user_id)),
         "organizations": ("id", other_org),
         "campaigns": ("id", other_campaign),
         "leads": ("campaign_id", other_campaign),

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from selftest_support import (
     FEATURES_DIR,
+    TINY,
+    TINY_COUNTS,
     assert_no_traceback,
     closed_port,
     isolated_cwd,
@@ -24,9 +26,6 @@ from selftest_support import (
 )
 
 pytestmark = pytest.mark.selftest
-
-QUICK = ("--tags=@happy_path", "--name=quick")
-SMALL = {"campaigns": "1", "leads": "2"}
 
 
 def plain_run(
@@ -69,7 +68,8 @@ def test_a_run_that_selects_no_scenario_is_exit_3_naming_the_selection(tmp_path:
     # Red in CI: every scenario an error, none merely skipped.
     cases = result.junit_testcases()
     assert cases and all(c.find("skipped") is None for c in cases)
-    assert {(c.find("error") is not None and c.find("error").get("type")) for c in cases} == {"cannot-test"}
+    errors = [c.find("error") for c in cases]
+    assert {e.get("type") if e is not None else None for e in errors} == {"cannot-test"}
     assert_no_traceback(result)
 
 
@@ -115,7 +115,7 @@ def test_behave_from_another_directory_stops_with_exit_3_and_says_how_to_run(tmp
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     started = time.monotonic()
-    done = plain_run(elsewhere, str(FEATURES_DIR), *QUICK)
+    done = plain_run(elsewhere, str(FEATURES_DIR), *TINY)
     assert done.returncode == 3, done.stdout + done.stderr
     lines = lines_with(done.stdout + done.stderr, "cannot test:")
     assert len(lines) == 1, done.stdout + done.stderr
@@ -129,7 +129,8 @@ def test_python_m_campaign_acceptance_works_from_any_directory(tmp_path: Path) -
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     reports = tmp_path / "reports"
-    args = [*QUICK, "-D", f"reports_dir={reports}", "-D", "campaigns=1", "-D", "leads=2"]
+    args = [*TINY, "-D", f"reports_dir={reports}"]
+    args += [arg for name, value in TINY_COUNTS.items() for arg in ("-D", f"{name}={value}")]
     done = plain_run(elsewhere, *args, module="campaign_acceptance")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip().splitlines()[-1].startswith("verdict: PASSED (exit 0)")
@@ -137,7 +138,7 @@ def test_python_m_campaign_acceptance_works_from_any_directory(tmp_path: Path) -
     assert status["verdict"] == "PASSED" and status["counts"]["passed"] == 1
     assert junit_cases(reports / "junit"), "JUnit under reports_dir"
     # An unreachable target under this command is exit 3, as with plain behave (not behave's own 1).
-    args = [*QUICK, "-D", f"reports_dir={reports}", "-D", f"api_url=http://127.0.0.1:{closed_port()}"]
+    args = [*TINY, "-D", f"reports_dir={reports}", "-D", f"api_url=http://127.0.0.1:{closed_port()}"]
     done = plain_run(elsewhere, *args, module="campaign_acceptance")
     assert done.returncode == 3, done.stdout + done.stderr
 
@@ -154,7 +155,7 @@ def test_reports_say_what_ran_junit_goes_under_reports_dir_and_the_console_is_on
     (reports / "junit").mkdir(parents=True)
     stale = reports / "junit" / "TESTS-stale_feature_of_an_earlier_run.xml"
     stale.write_text("<testsuite/>")
-    done = plain_run(cwd, str(FEATURES_DIR), *QUICK, "-D", f"reports_dir={reports}", "-D", "scale=0.5")
+    done = plain_run(cwd, str(FEATURES_DIR), *TINY, "-D", f"reports_dir={reports}", "-D", "scale=0.5")
     assert done.returncode == 0, done.stdout + done.stderr
 
     # 3 x 5 at scale 0.5 ran as 2 x 3; every report says so.
@@ -197,8 +198,8 @@ def test_reports_say_what_ran_junit_goes_under_reports_dir_and_the_console_is_on
 def test_a_formatter_on_the_command_line_replaces_the_default_console(tmp_path: Path) -> None:
     cwd = isolated_cwd(tmp_path / "cwd")
     reports = tmp_path / "reports"
-    args = [str(FEATURES_DIR), *QUICK, "-f", "progress", "-D", f"reports_dir={reports}"]
-    args += [arg for name, value in SMALL.items() for arg in ("-D", f"{name}={value}")]
+    args = [str(FEATURES_DIR), *TINY, "-f", "progress", "-D", f"reports_dir={reports}"]
+    args += [arg for name, value in TINY_COUNTS.items() for arg in ("-D", f"{name}={value}")]
     done = plain_run(cwd, *args)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "every lead fetch finishes" not in done.stdout, done.stdout

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from selftest_support import (
+    TINY,
     FaultRun,
     SandboxFactory,
     assert_no_secrets,
@@ -137,8 +138,7 @@ def test_warn_policy_runs_the_scenario_despite_the_open_breaker(
     run_id = new_run_id("warn")
     result = run_behave(
         tmp_path / "run",
-        "--tags=@happy_path",
-        "--name=quick",
+        *TINY,
         defines=suite_defines(server, run_id, health_gate="warn"),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -80,7 +81,7 @@ def test_no_completed_job_gives_zero_figures_not_an_error() -> None:
 
 
 def test_timings_from_the_jobs_endpoint() -> None:
-    jobs = [
+    jobs: list[dict[str, Any]] = [
         {
             "job_type": "ENRICH_LEAD",
             "status": "COMPLETED",

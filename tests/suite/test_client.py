@@ -176,9 +176,9 @@ def test_signup_returns_the_user_and_sends_the_confirmation(client: PlatformClie
 
 def test_login_keeps_the_token_for_later_calls(client: PlatformClient, script: Script) -> None:
     logged_in(client, script)
-    script.on("GET", "/api/v1/auth/me", Answer(200, {"id": "u1"}))
-    assert client.me() == {"id": "u1"}
-    assert script.requests("GET", "/api/v1/auth/me")[0].headers["Authorization"] == f"Bearer {TOKEN}"
+    script.on("GET", "/api/v1/organizations/o1", Answer(200, {"status": "success", "data": {"id": "o1"}}))
+    assert client.request("GET", "organizations/o1").json()["data"] == {"id": "o1"}
+    assert script.requests("GET", "/api/v1/organizations/o1")[0].headers["Authorization"] == f"Bearer {TOKEN}"
 
 
 def test_campaign_actions_use_their_routes(client: PlatformClient, script: Script) -> None:
@@ -392,8 +392,8 @@ def test_connection_refused_is_a_clear_api_error() -> None:
 def test_token_and_password_never_appear_in_errors_or_repr(client: PlatformClient, script: Script) -> None:
     logged_in(client, script)
     echo = {"detail": [{"input": PASSWORD}, {"seen": f"Bearer {TOKEN}"}, {"token": TOKEN}]}
-    script.on("GET", "/api/v1/auth/me", Answer(401, echo))
-    error = api_error(client.me)
+    script.on("GET", "/api/v1/queue-management/status", Answer(401, echo))
+    error = api_error(client.queue_status)
     for text in (str(error), error.body, repr(error), repr(client)):
         assert TOKEN not in text
         assert PASSWORD not in text
@@ -403,8 +403,8 @@ def test_token_and_password_never_appear_in_errors_or_repr(client: PlatformClien
 
 def test_unknown_secrets_in_bodies_are_masked_by_shape(client: PlatformClient, script: Script) -> None:
     body = {"token": {"access_token": "abc.def.ghi"}, "password": "pw123456", "h": "Bearer zzz.yyy"}
-    script.on("GET", "/api/v1/auth/me", Answer(500, body))
-    error = api_error(client.me)
+    script.on("GET", "/api/v1/queue-management/status", Answer(500, body))
+    error = api_error(client.queue_status)
     assert "abc.def.ghi" not in error.body
     assert "pw123456" not in error.body
     assert "zzz.yyy" not in error.body
@@ -479,9 +479,11 @@ def test_a_second_401_after_logging_in_again_is_a_clear_failure(
     client: PlatformClient, script: Script
 ) -> None:
     logged_in(client, script)
-    script.on("GET", "/api/v1/auth/me", Answer(401, {"detail": "Invalid token"}))
-    error = api_error(client.me)
+    script.on("GET", "/api/v1/queue-management/status", Answer(401, {"detail": "Invalid token"}))
+    error = api_error(client.queue_status)
     assert error.status == 401
     assert "still rejected after logging in again" in error.body
-    assert len(script.requests("GET", "/api/v1/auth/me")) == 2  # once, and once more after the new login
+    assert (
+        len(script.requests("GET", "/api/v1/queue-management/status")) == 2
+    )  # once, and once more after the new login
     assert len(script.requests("POST", "/api/v1/auth/login")) == 2

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,6 @@ import pytest
 from campaign_acceptance.client import Answer, PlatformClient
 from campaign_acceptance.contract_check import ContractCheck, check_answers, check_document, read_document
 from campaign_sandbox.core.config import SandboxSettings
-from support.receiver import Receiver
 from support.sandboxes import Sandboxes
 
 CONTRACT = Path(__file__).resolve().parents[2] / "contract"
@@ -21,7 +23,6 @@ CONTRACT = Path(__file__).resolve().parents[2] / "contract"
 SAMPLES = {
     "signup": "signup",
     "login": "login",
-    "me": "extra_auth_me",
     "create_organization": "create_organization",
     "create_campaign": "create_campaign",
     "get_campaign": "get_campaign",
@@ -281,15 +282,18 @@ def test_the_document_is_read_where_the_platform_serves_it(sandboxes: Sandboxes)
     assert document is not None and check_document(document).drifts == []
 
 
-def test_a_target_without_a_document_says_why() -> None:
-    receiver = Receiver()  # a real HTTP server that serves no document (GET is not implemented)
+def test_a_target_without_a_document_says_why(tmp_path: Path) -> None:
+    # A real HTTP server that serves nothing but an empty folder: neither document address exists.
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with PlatformClient(receiver.url, retries=0) as client:
+        with PlatformClient(f"http://127.0.0.1:{server.server_address[1]}", retries=0) as client:
             document, why = read_document(client)
     finally:
-        receiver.close()
+        server.shutdown()
+        server.server_close()
     assert document is None
     assert why == (
         "the target serves no OpenAPI document "
-        "(GET /api/v1/openapi.json answered 501; GET /openapi.json answered 501)"
+        "(GET /api/v1/openapi.json answered 404; GET /openapi.json answered 404)"
     )

@@ -348,10 +348,10 @@ def test_emails_in_several_campaigns(probe: DatabaseProbe) -> None:
     assert probe.emails_in_several_campaigns(["c1"]) == []
 
 
-def test_enrich_jobs_per_lead_finds_missing_and_repeated_enrichment(probe: DatabaseProbe) -> None:
-    assert probe.enrich_jobs_per_lead(RUN) == {"l1": 2, "l2": 1, "l3": 1, "l4": 1, "l5": 0}
+def test_completed_enrich_jobs_per_lead_finds_missing_enrichment(probe: DatabaseProbe) -> None:
+    # l1's second job (PAUSED) and l3's (FAILED), l4's (PAUSED) do not count; l5 has none.
     assert probe.completed_enrich_jobs_per_lead(RUN) == {"l1": 1, "l2": 1, "l3": 0, "l4": 0, "l5": 0}
-    assert probe.enrich_jobs_per_lead(["d1"]) == {"m1": 1}
+    assert probe.completed_enrich_jobs_per_lead(["d1"]) == {"m1": 1}
 
 
 def test_lead_results_name_the_results_each_row_lacks(probe: DatabaseProbe, db_url: str) -> None:

@@ -21,8 +21,8 @@ from support.evidence import REPORT
 def test_every_cannot_test_kind_is_a_cannot_test_error_and_nothing_else_is() -> None:
     for kind in (ConfigurationError, TargetUnreachableError, DatabaseUnavailableError):
         assert issubclass(kind, CannotTestError)
-    for kind in (ApiError, ServiceFailure):
-        assert issubclass(kind, SuiteError) and not issubclass(kind, CannotTestError)
+    for other in (ApiError, ServiceFailure):
+        assert issubclass(other, SuiteError) and not issubclass(other, CannotTestError)
 
 
 def test_product_failures_are_assertions_so_behave_counts_them_as_failed() -> None:

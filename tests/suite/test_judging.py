@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import sqlalchemy as sa
@@ -52,7 +52,8 @@ def session() -> Iterator[Session]:
 
 
 def world_of(session: Session, name: str, **answers: Any) -> World:
-    client = Lying(session.client, **answers) if answers else session.client
+    # The proxy answers every client method (__getattr__): typed as the client it stands in for.
+    client = cast(PlatformClient, Lying(session.client, **answers)) if answers else session.client
     changed = dataclasses.replace(session, client=client, stuck_resumes={})
     world = World(record=RunRecord(), session_=changed, scenario=ScenarioState(name=name))
     scenarios.fresh_tenant(world)

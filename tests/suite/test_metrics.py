@@ -1,13 +1,13 @@
-"""Prometheus export: the textfile parsed with prometheus-client's own parser, and a real push over HTTP to a
-small receiver on loopback (what a Pushgateway gets), plus the failures that must not hide the verdict."""
+"""Prometheus export: the textfile parsed with prometheus-client's own parser and passed by ``promtool check
+metrics``, a real push to a real Pushgateway read back from its /metrics, plus the failures that must not
+hide the verdict."""
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -18,7 +18,7 @@ from campaign_acceptance.model import BreakerState
 from campaign_acceptance.outcome import ScenarioOutcome, Verdict
 from campaign_acceptance.report import RunSummary
 from campaign_acceptance.settings import Settings
-from support.receiver import Receiver
+from support.prometheus import promtool, pushgateway
 
 CLOSED = {
     s: BreakerState(s, "closed") for s in ("perplexity", "openai", "apollo", "instantly", "millionverifier")
@@ -93,6 +93,14 @@ def test_textfile_parses_with_the_clients_own_parser(tmp_path: Path) -> None:
     assert list(tmp_path.joinpath("textfile").iterdir()) == [path]  # written atomically, no temporary left
 
 
+def test_textfile_passes_promtools_check(tmp_path: Path) -> None:
+    path = tmp_path / "campaign_acceptance.prom"
+    export(MetricsTarget(path, None), summary(), CLOSED, OPENAI_OPEN)
+    checked = promtool("check", "metrics", stdin=path.read_text(encoding="utf-8"))
+    # promtool prints nothing for a clean file: any line is a lint finding (and a non-zero exit).
+    assert (checked.returncode, checked.stdout + checked.stderr) == (0, "")
+
+
 def test_breakers_not_read_give_no_breaker_series() -> None:
     registry = build_registry(summary(Verdict.CANNOT_TEST), {}, {})
     found = samples(generate_latest(registry).decode())
@@ -100,20 +108,37 @@ def test_breakers_not_read_give_no_breaker_series() -> None:
     assert value(found, "campaign_acceptance_exit_code") == 3
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.close()
+def without_group_labels(found: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> dict[Any, float]:
+    """The gateway's series with the group's labels left out, after checking they are the README's: job
+    ``campaign_acceptance`` and no instance (the gateway shows it empty)."""
+    groups = {tuple(pair for pair in labels if pair[0] in ("job", "instance")) for _, labels in found}
+    assert groups == {(("instance", ""), ("job", JOB))}
+    return {
+        (name, tuple(pair for pair in labels if pair[0] not in ("job", "instance"))): v
+        for (name, labels), v in found.items()
+    }
 
 
-def test_push_sends_the_same_metrics_to_the_gateway(receiver: Receiver) -> None:
-    done, failed = export(MetricsTarget(None, receiver.url, 5.0), summary(), CLOSED, OPENAI_OPEN)
-    assert (done, failed) == ([f"metrics pushed to {receiver.url}"], [])
-    assert len(receiver.requests) == 1
-    method, path, body = receiver.requests[0]
-    assert (method, path) == ("PUT", f"/metrics/job/{JOB}")
-    check_run_metrics(body)
+def test_a_push_lands_in_the_gateways_group_and_the_next_replaces_it(tmp_path: Path) -> None:
+    first, second = tmp_path / "first.prom", tmp_path / "second.prom"
+    passed = RunSummary(
+        verdict=Verdict.PASSED,
+        reason="all passed",
+        scenarios=[ScenarioOutcome("features/b.feature:3", "Other", "only one", "passed", None, (), 1.0)],
+        started_at=1_700_000_100.0,
+        finished_at=1_700_000_110.0,
+    )
+    with pushgateway() as gateway:
+        done, failed = export(MetricsTarget(first, gateway.url, 5.0), summary(), CLOSED, OPENAI_OPEN)
+        assert (done, failed) == ([f"metrics written to {first}", f"metrics pushed to {gateway.url}"], [])
+        after_first = without_group_labels(gateway.group(JOB))
+        export(MetricsTarget(second, gateway.url, 5.0), passed, CLOSED, CLOSED)
+        after_second = without_group_labels(gateway.group(JOB))
+    assert after_first == samples(first.read_text(encoding="utf-8"))
+    check_run_metrics(first.read_text(encoding="utf-8"))
+    # The second run's metrics only: nothing of the first run's scenarios or breakers is left beside them.
+    assert after_second == samples(second.read_text(encoding="utf-8"))
+    assert not [labels for _, labels in after_second if ("scenario", "3 campaigns -- @1.1 quick") in labels]
 
 
 def free_port() -> int:

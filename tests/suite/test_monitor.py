@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -250,6 +250,9 @@ class FakeProbe:
         self.queries += 1
         return {c: Progress(c, leads=20, fetch_status="COMPLETED") for c in campaign_ids}
 
+    def job_errors(self, campaign_ids: list[str]) -> list[tuple[str, str, int]]:
+        return []
+
 
 @pytest.mark.parametrize(("campaigns", "expected"), [(10, 2), (100, 2), (150, 3)])
 def test_api_db_source_costs_one_breaker_read_plus_one_list_per_100_and_one_query(
@@ -392,7 +395,9 @@ def test_a_platform_that_keeps_failing_poll_reads_fails_the_wait_naming_the_path
 def test_good_answers_reset_the_count_of_bad_ones() -> None:
     clock = FakeClock()
     errors = ReadErrors(limit=2)
-    answers = iter([ApiError("GET", "http://p/x", 500, "a"), 1, ApiError("GET", "http://p/x", 500, "b"), 2])
+    answers: Iterator[ApiError | int] = iter(
+        [ApiError("GET", "http://p/x", 500, "a"), 1, ApiError("GET", "http://p/x", 500, "b"), 2]
+    )
 
     def read() -> int:
         answer = next(answers)

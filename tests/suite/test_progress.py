@@ -34,9 +34,11 @@ def seen(
     )
 
 
-def sink(now: list[float], **kw: float) -> tuple[ConsoleProgress, io.StringIO]:
+def sink(
+    now: list[float], every_s: float = 2.0, quiet_s: float = 10.0
+) -> tuple[ConsoleProgress, io.StringIO]:
     stream = io.StringIO()
-    return ConsoleProgress(stream=stream, now=lambda: now[0], **kw), stream
+    return ConsoleProgress(stream=stream, now=lambda: now[0], every_s=every_s, quiet_s=quiet_s), stream
 
 
 def test_the_fetch_phase_counts_leads_fetched_against_the_leads_asked_for_in_this_scenario() -> None:
