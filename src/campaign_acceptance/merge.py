@@ -22,7 +22,7 @@ from campaign_acceptance.capacity import CapacityFigures, EnrichmentTiming
 from campaign_acceptance.model import BreakerState, CampaignSnapshot
 from campaign_acceptance.outcome import UNTESTED, ScenarioOutcome, Verdict, judge_run
 from campaign_acceptance.report import STATUS_FILE, RunSummary, write_reports
-from campaign_acceptance.sharding import OTHER_SHARD_PREFIX, ShardReport, check_fit, key_order, missing_shards
+from campaign_acceptance.sharding import OTHER_SHARD_PREFIX, ShardReport, check_fit, missing_shards
 
 __all__ = ["MergeError", "ShardInput", "load", "main", "merge_junit", "merge_summary"]
 
@@ -110,7 +110,7 @@ def merge_summary(inputs: Sequence[ShardInput]) -> RunSummary:
     return RunSummary(
         verdict=verdict,
         reason=reason,
-        scenarios=sorted(outcomes, key=lambda o: key_order(o.key)),
+        scenarios=outcomes,  # in the order the run took them (@contract first), as one run lists them
         started_at=min(starts, default=None),
         finished_at=max(ends, default=None),
         settings=settings,

@@ -1063,7 +1063,8 @@ class Monitor:
         self.samples.append((at, counts, not_closed))
 
     def chart(self, campaign_ids: Sequence[str] | None = None) -> dict[str, Any] | None:
-        """What the monitor saw over time, for status.json and the report's picture; None if it saw nothing.
+        """What the monitor saw over time, for status.json and the report's picture; None if it saw nothing
+        (of the scenario's own campaigns, with `campaign_ids`).
 
         `samples`: one per cycle, `[at, {campaign id: [enriched, expected]}, {service: state}]` (only breakers
         that were not closed); `markers`: `[at, kind, label]`; times in seconds since the monitor's origin
@@ -1078,12 +1079,13 @@ class Monitor:
         def keep(cid: str) -> bool:
             return own is None or cid in own
 
+        campaigns = [
+            {"id": cid, "name": name} for cid, name in sorted(self.names.items(), key=_by_name) if keep(cid)
+        ]
+        if own is not None and not campaigns:
+            return None  # it only saw other scenarios' campaigns (settling earlier work): nothing of its own
         return {
-            "campaigns": [
-                {"id": cid, "name": name}
-                for cid, name in sorted(self.names.items(), key=_by_name)
-                if keep(cid)
-            ],
+            "campaigns": campaigns,
             "samples": [
                 [at, {cid: list(v) for cid, v in counts.items() if keep(cid)}, dict(breakers)]
                 for at, counts, breakers in self.samples

@@ -98,7 +98,7 @@ def test_a_dry_run_writes_no_verdict_artefacts_and_says_so(tmp_path: Path) -> No
     done = plain_run(cwd, str(FEATURES_DIR), "--dry-run", "-D", f"reports_dir={reports}")
     assert done.returncode == 0, done.stdout + done.stderr
     last = done.stdout.strip().splitlines()[-1]
-    assert last.startswith("dry run: 8 scenarios (7 selected, 1 not selected), every step defined; nothing")
+    assert last.startswith("dry run: 10 scenarios (9 selected, 1 not selected), every step defined; nothing")
     assert "verdict:" not in done.stdout
     # behave's summary said "0 features passed, 1 failed" here: no count may call anything failed.
     assert not re.search(r"\d+ failed|Failing", done.stdout + done.stderr), done.stdout + done.stderr
@@ -191,7 +191,7 @@ def test_reports_say_what_ran_junit_goes_under_reports_dir_and_the_console_is_on
         "Feature: Circuit breakers protect campaigns from third-party outages: not selected: 4 scenarios (by "
         "--tags=@happy_path --name=quick)"
     ], out
-    assert re.search(r"^8 scenarios in [0-9.]+ s: 1 passed, 7 not selected$", out, re.M), out
+    assert re.search(r"^10 scenarios in [0-9.]+ s: 1 passed, 9 not selected$", out, re.M), out
     assert not any(line.endswith(" 1 users") or " 1 users " in line for line in everything.splitlines())
 
 

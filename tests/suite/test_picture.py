@@ -236,3 +236,14 @@ def test_a_service_failures_evidence_is_noticed_on_the_scenarios_clock() -> None
     with pytest.raises(ServiceFailure) as caught:
         monitor.wait_for_enrichment(["a"], 60)
     assert caught.value.report.detected_at == pytest.approx(7.2)  # 5 s + 1 s + a 0.2 s poll + 1 s
+
+
+def test_a_scenario_that_only_saw_other_scenarios_campaigns_has_no_chart() -> None:
+    # E.g. the contract check: it settles the run's earlier work but starts no campaign of its own, so its
+    # report card has no picture and status.json no timeline (they agree).
+    clock = FakeClock()
+    monitor = Monitor(_Seen(clock, [Observation(at=0.0, breakers={}, campaigns={}, progress={})]), clock)
+    monitor.observe(["earlier"], "settle")
+    monitor.names["earlier"] = "run-1 campaign 1 of 3"
+    assert monitor.chart([]) is None
+    assert monitor.chart(["earlier"]) is not None
