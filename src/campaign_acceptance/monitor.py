@@ -1,6 +1,8 @@
 """In-flight awareness: one deadline-bound polling loop that watches the run's campaigns and the breakers.
 
-Every cycle reads the breakers, the run's campaign statuses and job progress (one `Observation`).
+Every cycle reads the breakers, the run's campaign statuses and job progress (one `Observation`, at most
+3 requests whatever the number of campaigns; without a database job progress is read in turns, see
+`_JobTurns`).
 A campaign of the run turning PAUSED, or any breaker that is not closed, raises `ServiceFailure` in that
 very cycle unless the pause is what the wait expects (`wait_for_pause`). A deadline passing raises
 `DeadlineExceeded` with per-campaign progress and each campaign's state timeline, so a failure explains
