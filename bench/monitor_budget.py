@@ -83,6 +83,9 @@ def measure(count: int, pauses: int, with_db: bool) -> dict[str, Any]:
         email = f"bench-{uuid.uuid4().hex[:10]}@hellacooltestingdomain.pizza"
         client.signup(email, "Bench1!pass")
         client.login(email, "Bench1!pass")
+        # The operator's own client: its pause request must not be counted as one of the monitor's.
+        operator = PlatformClient(server.url, 30.0)
+        operator.login(email, "Bench1!pass")
         # Enrichment hangs at the first provider, so every campaign stays RUNNING until the pause.
         faults = FaultControl(server.url, 10.0)
         faults.set("millionverifier", "hang")
@@ -95,7 +98,7 @@ def measure(count: int, pauses: int, with_db: bool) -> dict[str, Any]:
             before_requests = client.request_count
             paused_at: list[float] = []
 
-            pauser = threading.Thread(target=_pause_later, args=(client, paused_at))
+            pauser = threading.Thread(target=_pause_later, args=(operator, paused_at))
             pauser.start()
             try:
                 monitor.wait_for_enrichment(ids, 600)
@@ -107,13 +110,13 @@ def measure(count: int, pauses: int, with_db: bool) -> dict[str, Any]:
             finally:
                 pauser.join()
             per_cycle.append(monitor.requests / max(monitor.cycles, 1))
-            # The rest, but for the pause request itself, is the report's.
-            report_reads.append(client.request_count - before_requests - monitor.requests - 1)
+            report_reads.append(client.request_count - before_requests - monitor.requests)
             notices.append(noticed - paused_at[0])
             client.resume_service(SERVICE)
             _running_again(client, org_id, count)
         faults.heal_all()
         client.close()
+        operator.close()
         if probe is not None:
             probe.close()
     return {
