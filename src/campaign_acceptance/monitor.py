@@ -840,6 +840,8 @@ class Monitor:
             if busy:
                 quiet.reset()
                 return None
+            if any(cid not in obs.progress for cid in ids):
+                return None  # progress read in turns (no database) has not reached every campaign yet
             if not any((p := obs.progress.get(cid)) is not None and p.jobs_pending for cid in ids):
                 return True
             return True if quiet.stalled_for(obs, ids) is not None else None

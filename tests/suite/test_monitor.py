@@ -794,6 +794,18 @@ def test_settling_accepts_jobs_left_pending_with_nothing_processing_after_the_qu
     assert 1.0 <= clock.t - 1000.0 < 3.0
 
 
+def test_settling_waits_for_every_campaigns_progress_when_it_is_read_in_turns() -> None:
+    # Without a database the first cycles know only some campaigns' jobs: unknown is not settled.
+    idle = Progress("old", leads=5, enrich_completed=5)
+    first = Observation(0.0, breakers(), {}, {"old": idle})
+    both = Observation(
+        0.0, breakers(), {}, {"old": idle, "older": dataclasses.replace(idle, campaign_id="older")}
+    )
+    monitor, source, _ = make([first, first, both])
+    monitor.wait_until_settled(["old", "older"], 60, quiet_s=1.0)
+    assert source.calls == 3
+
+
 def test_settling_with_no_earlier_campaign_reads_nothing() -> None:
     monitor, source, _ = make([RUNNING])
     monitor.wait_until_settled([], 60, quiet_s=1.0)
