@@ -31,6 +31,7 @@ from campaign_common.redaction import redact, redact_url
 
 __all__ = ["Answer", "FaultControl", "PlatformClient", "parse_breaker", "unwrap"]
 PER_PAGE = 100  # the platform's maximum page size for campaigns, jobs and leads
+ORG_CAMPAIGNS_LIMIT = 1000  # the maximum `limit` of GET /organizations/{id}/campaigns (contract 1.3)
 EXCERPT_CHARS = 300
 DEFAULT_SEARCH_URL = (
     "https://app.apollo.io/#/people?contactEmailStatusV2%5B%5D=verified"
@@ -369,8 +370,35 @@ class PlatformClient(_HttpBase):
         """Every campaign of the organization (all pages, 100 per page)."""
         return self._all_pages("list_campaigns", "campaigns", {"organization_id": organization_id})
 
+    def organization_campaigns(
+        self, organization_id: str, skip: int = 0, limit: int = ORG_CAMPAIGNS_LIMIT
+    ) -> list[dict[str, Any]]:
+        """One slice of the organization's campaigns, newest first (``GET /organizations/{id}/campaigns``,
+        a bare array): up to 1,000 campaigns in one request where the campaigns list pages by 100."""
+        route = ROUTES["organization_campaigns"]
+        url = self.url(route.at(id=organization_id))
+        body = self._call(
+            route.method, url, params={"skip": skip, "limit": limit}, route="organization_campaigns"
+        )
+        if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
+            raise self._error(route.method, url, 200, f"expected a JSON array of campaigns, got: {body}")
+        return body
+
     def list_jobs(self, campaign_id: str) -> list[dict[str, Any]]:
         return self._all_pages("list_jobs", "jobs", {"campaign_id": campaign_id})
+
+    def jobs_page(self, campaign_id: str, page: int = 1) -> dict[str, Any]:
+        """One page (100 jobs) of a campaign's jobs: ``{"jobs": [...], "total", "page", "per_page", "pages"}``
+        as the platform sent it (its job query has no ORDER BY: pages read apart may overlap or miss jobs,
+        which ``total`` shows)."""
+        data = self._route(
+            "list_jobs", params={"campaign_id": campaign_id, "page": page, "per_page": PER_PAGE}
+        )
+        if not isinstance(data.get("jobs"), list):
+            raise self._error(
+                "GET", self.url(ROUTES["list_jobs"].path), 200, f"answer has no 'jobs' list: {data}"
+            )
+        return data
 
     def list_leads(self, campaign_id: str) -> list[dict[str, Any]]:
         return self._all_pages("list_leads", "leads", {"campaign_id": campaign_id})

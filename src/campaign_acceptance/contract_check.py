@@ -331,6 +331,11 @@ def _child(doc: _Document, schema: _Schema, segment: str) -> Iterator[tuple[str,
             yield "opaque", None
         return
     name, listed = (segment[:-2], True) if segment.endswith("[]") else (segment, False)
+    if listed and not name:  # ``[]``: the items of an answer that is a bare array
+        yield (
+            ("found", doc.resolve(schema.body.get("items"))) if schema.type == "array" else ("missing", None)
+        )
+        return
     if schema.opaque:
         yield "opaque", None
         return
@@ -428,18 +433,21 @@ def _values(node: Any, segments: Sequence[str]) -> Iterator[tuple[str, Any]]:
     if node is None:
         return  # under a nullable parent that is null: nothing to read
     if segment == "*":
-        for value in node.values() if isinstance(node, dict) else []:
-            yield from _values(value, rest)
+        for item in node.values() if isinstance(node, dict) else []:
+            yield from _values(item, rest)
         return
     name, listed = (segment[:-2], True) if segment.endswith("[]") else (segment, False)
-    if not isinstance(node, dict) or name not in node:
+    if listed and not name:  # ``[]``: the items of an answer that is a bare array
+        value = node
+    elif not isinstance(node, dict) or name not in node:
         yield "missing", None
         return
-    value = node[name]
+    else:
+        value = node[name]
     if not listed:
         yield from _values(value, rest)
     elif isinstance(value, list) and not value:
-        yield "empty", name
+        yield "empty", name or "answer"
     else:
         for item in value if isinstance(value, list) else []:
             yield from _values(item, rest)

@@ -6,6 +6,7 @@ Everything here is immutable and JSON-friendly (to_dict) so reports can carry it
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -115,7 +116,18 @@ class Observation:
     breakers: dict[str, BreakerState]
     campaigns: dict[str, CampaignSnapshot]
     progress: dict[str, Progress]
-    requests: int = 0  # HTTP requests this cycle cost (budget: <= 3 with a database)
+    requests: int = 0  # HTTP requests this cycle cost (budget: <= 3, with or without a database)
+    # Without a database job progress is read in turns: campaigns whose progress was read in an earlier
+    # cycle and could still change (set by the source), and when each campaign's progress was read, in
+    # seconds since the wait began (set by the monitor; negative: before the wait).
+    carried: frozenset[str] = field(default_factory=frozenset)
+    progress_read_at: dict[str, float] = field(default_factory=dict)
+
+    def progress_age(self, campaign_ids: Iterable[str]) -> float:
+        """Seconds between this cycle and the oldest read of these campaigns' carried progress (0 when all
+        of it was read in this cycle): what saw "no change" for a while can only vouch for up to then."""
+        reads = [self.progress_read_at.get(c, self.at) for c in campaign_ids if c in self.carried]
+        return max(0.0, self.at - min(reads)) if reads else 0.0
 
     def open_breakers(self) -> list[BreakerState]:
         return [b for b in self.breakers.values() if not b.closed]

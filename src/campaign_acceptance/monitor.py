@@ -1,6 +1,8 @@
 """In-flight awareness: one deadline-bound polling loop that watches the run's campaigns and the breakers.
 
-Every cycle reads the breakers, the run's campaign statuses and job progress (one `Observation`).
+Every cycle reads the breakers, the run's campaign statuses and job progress (one `Observation`, at most
+3 requests whatever the number of campaigns; without a database job progress is read in turns, see
+`_JobTurns`).
 A campaign of the run turning PAUSED, or any breaker that is not closed, raises `ServiceFailure` in that
 very cycle unless the pause is what the wait expects (`wait_for_pause`). Nothing of the run changing for
 `stall_s` while the wait is not over is a `ProgressFailure` naming what is stuck (a fetch PENDING, jobs
@@ -10,15 +12,16 @@ with what moved and how fast, per-campaign progress and each campaign's state ti
 
 The interval adapts: it starts at `poll_interval_s`, grows x1.5 while nothing changes, is capped at
 `max_interval_s`, drops back to the minimum as soon as anything changes, and never sleeps past the deadline.
-A pause must be noticed within `notice_within_s` (1.5 s): the sleep is also capped at that budget minus
-what the last cycle took, so a quiet stretch cannot push detection past it whatever `max_interval_s` says.
+A pause must be noticed within `notice_within_s` (NOTICE_WITHIN_S, 0.5 s): a pause that lands just after a
+cycle read the campaigns is seen by the next cycle's reads, up to one sleep and two cycles later, so the
+sleep is also capped at that budget minus twice what the last cycle took (and a little slack), whatever
+`max_interval_s` says.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -27,6 +30,7 @@ from urllib.parse import urlsplit
 
 import tenacity
 
+from campaign_acceptance.client import ORG_CAMPAIGNS_LIMIT
 from campaign_acceptance.errors import (
     ApiError,
     DeadlineExceeded,
@@ -70,7 +74,15 @@ __all__ = [
 T = TypeVar("T")
 
 POLL_ERRORS_TOLERATED = 3  # consecutive bad answers to a poll read before the platform counts as gone
-PAGE_SIZE = 100  # campaigns per list request (the client follows pages of 100)
+# The pause budget (p95), with or without a database; the pacing keeps NOTICE_SLACK_S of it for the pause's
+# own answer and thread scheduling, and never sleeps less than MIN_SLEEP_S (no back-to-back polling).
+NOTICE_WITHIN_S = 0.5
+NOTICE_SLACK_S = 0.05
+MIN_SLEEP_S = 0.05
+# Without a database: every this-many-th turn of the job reads goes to the campaign read longest ago, even a
+# settled one (see _JobTurns); a report reads this many campaigns' jobs afresh for its job errors.
+OLDEST_TURN_EVERY = 4
+FRESH_ERROR_READS = 2
 # A breaker open while the campaigns stay RUNNING is a product failure once it has lasted this many cycles
 # and this long: the platform pauses campaigns milliseconds after the trip (contract §5.2) or not at all.
 STAYED_RUNNING_CYCLES = 3
@@ -164,7 +176,9 @@ class PlatformReader(Protocol):
 
     def breakers(self) -> dict[str, BreakerState]: ...
 
-    def list_campaigns(self, organization_id: str) -> list[dict[str, Any]]: ...
+    def organization_campaigns(self, organization_id: str, skip: int, limit: int) -> list[dict[str, Any]]: ...
+
+    def jobs_page(self, campaign_id: str, page: int) -> dict[str, Any]: ...
 
     def list_jobs(self, campaign_id: str) -> list[dict[str, Any]]: ...
 
@@ -194,6 +208,9 @@ def snapshot_from_api(item: Mapping[str, Any]) -> CampaignSnapshot:
     )
 
 
+_FETCHED = re.compile(r"^Successfully fetched (\d+) leads\b")
+
+
 def progress_from_jobs(campaign_id: str, jobs: Sequence[Mapping[str, Any]]) -> Progress:
     """Progress from the jobs endpoint: the fetch job's status, and one ENRICH_LEAD job per lead."""
     fetch = [j for j in jobs if j.get("job_type") == "FETCH_LEADS"]
@@ -201,10 +218,12 @@ def progress_from_jobs(campaign_id: str, jobs: Sequence[Mapping[str, Any]]) -> P
     fetch_status = str(fetch[-1].get("status")) if fetch else None
     statuses = [str(j.get("status")) for j in enrich]
     every = [str(j.get("status")) for j in jobs]
+    # An ENRICH_LEAD job appears only once a worker takes the lead's task (contract 4.4): a lead still
+    # queued has none. The fetch job's result says how many leads it saved (4.3 step 8).
+    fetched = _FETCHED.match(str(fetch[-1].get("result") or "")) if fetch_status == "COMPLETED" else None
     return Progress(
         campaign_id=campaign_id,
-        # The fetch creates one ENRICH_LEAD job per saved lead, so their count is the lead count.
-        leads=len(enrich),
+        leads=max(len(enrich), int(fetched.group(1)) if fetched else 0),
         fetch_status=fetch_status,
         enrich_total=len(enrich),
         enrich_completed=statuses.count("COMPLETED"),
@@ -247,67 +266,192 @@ def summarize_job_errors(rows: Iterable[tuple[str, str, int]]) -> tuple[str, ...
     return tuple(shown)
 
 
+def _error_rows(jobs: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, int]]:
+    return [(str(j.get("status")), str(j["error"]), 1) for j in jobs if j.get("error")]
+
+
+def _settled(p: Progress) -> bool:
+    """Nothing of the campaign's can change on its own: the fetch and every lead's job reached an end."""
+    if p.jobs_pending or p.jobs_processing or p.enrich_paused:
+        return False
+    if p.fetch_status == "FAILED":
+        return True
+    return p.fetch_status == "COMPLETED" and p.leads > 0 and p.enrich_completed + p.enrich_failed >= p.leads
+
+
+@dataclasses.dataclass
+class _Partial:
+    """A campaign whose jobs span several pages, read one page a turn."""
+
+    campaign_id: str
+    page: int
+    jobs: dict[Any, Mapping[str, Any]]
+    retried: bool = False
+
+
+class _JobTurns:
+    """Without a database, job progress is read in turns: one page (100 jobs) of one campaign per cycle, so
+    a cycle costs 3 requests whatever the number of campaigns, and each campaign's last complete read is
+    carried into the cycles between its reads.
+
+    Whose turn it is: the campaign in the middle of a multi-page read; else one never read, or whose status
+    or message changed since its read (its carried progress is dropped at once: after a pause or a resume it
+    says nothing); else the one read longest ago among those not settled (`_settled`); every
+    OLDEST_TURN_EVERY-th turn, the one read longest ago of all. So a campaign that finishes is read within
+    about 4/3 x (campaigns not yet seen settled) cycles, and none goes unread for more than about 4 x N.
+    """
+
+    def __init__(self) -> None:
+        self.turn = 0
+        self.progress: dict[str, Progress] = {}
+        self.errors: dict[str, list[tuple[str, str, int]]] = {}  # each campaign's job errors, as last read
+        self.read_turn: dict[str, int] = {}
+        self.listed: dict[str, tuple[str, str | None]] = {}  # status and message as last listed
+        self.listed_at_read: dict[str, tuple[str, str | None] | None] = {}
+        self.partial: _Partial | None = None
+
+    def read(self, client: PlatformReader, ids: Sequence[str]) -> int:
+        """Read this turn's page; returns the requests it took (0 or 1)."""
+        if not ids:
+            return 0
+        self.turn += 1
+        partial = self.partial if self.partial is not None and self.partial.campaign_id in ids else None
+        if partial is None:
+            oldest_turn = self.turn % OLDEST_TURN_EVERY == 0
+
+            def rank(item: tuple[int, str]) -> tuple[int, int, int]:
+                index, cid = item
+                p = self.progress.get(cid)
+                group = 0 if p is None else 1 if oldest_turn or not _settled(p) else 2
+                return group, self.read_turn.get(cid, -1), index
+
+            cid = min(enumerate(ids), key=rank)[1]
+            partial = _Partial(cid, 1, {})
+        self.partial = None
+        if partial.page == 1:
+            self.listed_at_read[partial.campaign_id] = self.listed.get(partial.campaign_id)
+        data = client.jobs_page(partial.campaign_id, partial.page)
+        chunk = [j for j in data.get("jobs") or [] if isinstance(j, Mapping)]
+        for index, job in enumerate(chunk):
+            partial.jobs[job.get("id", (partial.page, index))] = job
+        pages, total = int(data.get("pages") or 1), int(data.get("total") or len(partial.jobs))
+        if partial.page < pages:
+            self.partial = dataclasses.replace(partial, page=partial.page + 1)
+        elif pages > 1 and len(partial.jobs) < total and not partial.retried:
+            # Pages read turns apart missed a job (no ORDER BY, rows moving): read it all again, once.
+            self.partial = _Partial(partial.campaign_id, 1, {}, retried=True)
+        else:
+            self._finish(partial.campaign_id, list(partial.jobs.values()))
+        return 1
+
+    def _finish(self, cid: str, jobs: list[Mapping[str, Any]]) -> None:
+        self.progress[cid] = progress_from_jobs(cid, jobs)
+        self.errors[cid] = _error_rows(jobs)
+        self.read_turn[cid] = self.turn
+
+    def saw(self, campaigns: Mapping[str, CampaignSnapshot]) -> None:
+        """The cycle's campaign list: drop the progress of campaigns that changed since it was read."""
+        for cid, snap in campaigns.items():
+            key = (snap.status, snap.status_message)
+            self.listed[cid] = key
+            if self.listed_at_read.get(cid, key) is None:
+                self.listed_at_read[cid] = key  # read before the campaign was first listed, just now
+            if self.listed_at_read.get(cid) != key:
+                self.progress.pop(cid, None)
+                if self.partial is not None and self.partial.campaign_id == cid:
+                    self.partial = _Partial(cid, 1, {})
+
+    def observed(self, ids: Sequence[str]) -> tuple[dict[str, Progress], frozenset[str]]:
+        """Each campaign's last complete read, and those of them read in an earlier turn and not settled."""
+        progress = {cid: self.progress[cid] for cid in ids if cid in self.progress}
+        carried = frozenset(
+            cid for cid, p in progress.items() if self.read_turn.get(cid) != self.turn and not _settled(p)
+        )
+        return progress, carried
+
+
 class ApiDbSource:
     """Observes through the API (breakers, campaign statuses) and the database probe (job progress).
 
-    Cost per cycle with a probe: 1 breaker request + ceil(campaigns of the organization / 100) list requests
-    (1 for up to 100 campaigns) + 1 SQL query, whatever the number of campaigns.
-    Without a probe it falls back to `client.list_jobs(id)` for every campaign: N more requests per cycle
-    (more when a campaign has over a page of jobs), so 10 campaigns cost ~12 requests a cycle instead of 2;
-    those reads are skipped in a cycle whose first two reads already show a pause or a breaker not closed.
+    Cost per cycle: 1 breaker request + 1 request for the organization's campaigns (up to 1,000 a request;
+    one more per further 1,000 of the organization's campaigns not yet seen) + either 1 SQL query or, without
+    a probe, 1 request for one page of one campaign's jobs (`_JobTurns`): 3 requests at 10 to 1,000 campaigns.
+    The status reads come last in the cycle (campaigns, then breakers: the platform opens a breaker before
+    it pauses the campaigns), so the verdict of a cycle rests on its freshest reads.
     """
 
     def __init__(self, client: PlatformReader, probe: ProgressProbe | None, organization_id: str) -> None:
         self.client = client
         self.probe = probe
         self.organization_id = organization_id
+        self._turns = _JobTurns()
 
     def _requests_so_far(self) -> int | None:
-        # Use the client's own counter when it keeps one; otherwise the documented estimate is used.
+        # Use the client's own counter when it keeps one; otherwise the counted estimate is used.
         count = getattr(self.client, "request_count", None)
         return count if isinstance(count, int) else None
 
+    def _campaigns(self, wanted: set[str]) -> tuple[list[dict[str, Any]], int]:
+        """The organization's campaigns, newest first, slice by slice until every wanted one was seen or a
+        slice came back short (the run's campaigns are the newest of its organization)."""
+        listed: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        requests = 0
+        while True:
+            chunk = self.client.organization_campaigns(self.organization_id, len(listed), ORG_CAMPAIGNS_LIMIT)
+            requests += 1
+            new = {str(item.get("id")) for item in chunk} - seen
+            listed += chunk
+            seen |= new
+            if len(chunk) < ORG_CAMPAIGNS_LIMIT or wanted <= seen or not new:
+                return listed, requests
+
     def observe(self, campaign_ids: list[str]) -> Observation:
         before = self._requests_so_far()
-        # Campaigns before breakers: the platform opens a breaker, then pauses the campaigns, so a pause seen
-        # here always comes with its breaker (read the other way, a trip between the reads hid the service).
-        listed = self.client.list_campaigns(self.organization_id)
+        ids = list(dict.fromkeys(campaign_ids))
+        estimate = 0
+        if self.probe is not None:
+            progress, carried = self.probe.progress(ids), frozenset[str]()
+        else:
+            estimate += self._turns.read(self.client, ids)
+        listed, list_requests = self._campaigns(set(ids))
         breakers = self.client.breakers()
-        wanted = set(campaign_ids)
+        estimate += list_requests + 1
+        wanted = set(ids)
         campaigns = {
             snap.id: snap for snap in (snapshot_from_api(item) for item in listed) if snap.id in wanted
         }
-        estimate = 1 + max(1, math.ceil(len(listed) / PAGE_SIZE))
-        failing = any(not b.closed for b in breakers.values()) or any(
-            c.status == "PAUSED" for c in campaigns.values()
-        )
-        if self.probe is not None:
-            progress = self.probe.progress(list(campaign_ids))
-        elif failing:
-            # The cycle's verdict is already a service failure: skip the per-campaign job reads so
-            # the pause is reported at once even without a database (they cost N requests).
-            progress = {}
-        else:
-            progress = {}
-            for cid in campaign_ids:
-                jobs = self.client.list_jobs(cid)
-                progress[cid] = progress_from_jobs(cid, jobs)
-                estimate += max(1, math.ceil(len(jobs) / PAGE_SIZE))
+        if self.probe is None:
+            self._turns.saw(campaigns)
+            progress, carried = self._turns.observed(ids)
         after = self._requests_so_far()
         used = after - before if before is not None and after is not None else estimate
-        return Observation(at=0.0, breakers=breakers, campaigns=campaigns, progress=progress, requests=used)
+        return Observation(
+            at=0.0,
+            breakers=breakers,
+            campaigns=campaigns,
+            progress=progress,
+            requests=used,
+            carried=carried,
+        )
 
     def job_errors(self, campaign_ids: list[str]) -> list[tuple[str, str, int]]:
-        """Only read when a report is made: one SQL query, or the jobs endpoint per campaign."""
+        """Only read when a report is made: one SQL query; without a database, the errors of each campaign's
+        jobs as its turns last read them, with FRESH_ERROR_READS campaigns (paused ones first) read afresh so
+        the report stays prompt at any size. A source that never observed (the health gate's) reads every
+        campaign's jobs."""
         if self.probe is not None:
             return self.probe.job_errors(list(campaign_ids))
+        ids = list(dict.fromkeys(campaign_ids))
+        turns = self._turns
+        fresh = set(ids)
+        if turns.turn:
+            paused = {cid for cid, key in turns.listed.items() if key[0] == "PAUSED"}
+            order = sorted(ids, key=lambda c: (c not in paused, turns.read_turn.get(c, -1)))
+            fresh = set(order[:FRESH_ERROR_READS])
         rows: list[tuple[str, str, int]] = []
-        for cid in campaign_ids:
-            rows += [
-                (str(j.get("status")), str(j["error"]), 1)
-                for j in self.client.list_jobs(cid)
-                if j.get("error")
-            ]
+        for cid in ids:
+            rows += _error_rows(self.client.list_jobs(cid)) if cid in fresh else turns.errors.get(cid, [])
         return rows
 
 
@@ -403,7 +547,7 @@ class Monitor:
         poll_interval_s: float = 0.2,
         max_interval_s: float = 2.0,
         progress: ProgressSink | None = None,
-        notice_within_s: float | None = 1.5,
+        notice_within_s: float | None = NOTICE_WITHIN_S,
         read_errors: ReadErrors | None = None,
         stall_s: float | None = None,
         origin: float | None = None,
@@ -441,6 +585,7 @@ class Monitor:
         # The current wait's first observation: how fast its work moved, for the deadline's text.
         self._wait_first: Observation | None = None
         self._past_threshold: set[str] = set()  # breakers seen closed past their threshold on the last read
+        self._progress_read: dict[str, float] = {}  # when each campaign's progress was last read (clock time)
 
     # -- one cycle -------------------------------------------------------------------------------------------
     def observe(
@@ -449,7 +594,15 @@ class Monitor:
         """One cycle: observe, stamp, record state changes, count, tell the progress sink."""
         raw = self.source.observe(list(campaign_ids))
         now = self.clock.now()
-        obs = dataclasses.replace(raw, at=round(now - (self.origin if wait_start is None else wait_start), 3))
+        start = self.origin if wait_start is None else wait_start
+        for cid in raw.progress:
+            if cid not in raw.carried or cid not in self._progress_read:
+                self._progress_read[cid] = now
+        obs = dataclasses.replace(
+            raw,
+            at=round(now - start, 3),
+            progress_read_at={cid: round(self._progress_read[cid] - start, 3) for cid in raw.progress},
+        )
         self._wait_start = wait_start
         self.cycles += 1
         self.requests += raw.requests
@@ -502,10 +655,12 @@ class Monitor:
             return None
 
         def pace() -> float:
-            # A pause must be noticed within the budget, whatever the backoff says.
+            # A pause must be noticed within the budget, whatever the backoff says: one sleep and two
+            # cycles at most pass between a pause just missed by a cycle's reads and its notice.
             if self.notice_within_s is None:
                 return backoff.next()
-            return min(backoff.next(), max(self.poll_interval_s, self.notice_within_s - cycle_cost))
+            budget = self.notice_within_s - NOTICE_SLACK_S - 2 * cycle_cost
+            return min(backoff.next(), max(min(MIN_SLEEP_S, self.poll_interval_s), budget))
 
         def timed_out(_: tuple[T] | None) -> DeadlineExceeded:
             self.mark("deadline", f"{phase} deadline ({deadline_s:g} s)", deadline.at - self.origin)
@@ -531,7 +686,7 @@ class Monitor:
         # The pause budget caps the interval itself: the same pauses as capping each sleep.
         cap = self.max_interval_s
         if self.notice_within_s is not None:
-            cap = min(cap, max(self.poll_interval_s, self.notice_within_s))
+            cap = min(cap, max(self.poll_interval_s, self.notice_within_s - NOTICE_SLACK_S))
 
         def timed_out(_: bool | None) -> DeadlineExceeded:
             self.mark("deadline", f"deadline: {describe} ({deadline_s:g} s)", deadline.at - self.origin)
@@ -851,6 +1006,8 @@ class Monitor:
                         tables,
                     )
                 return None
+            if any(cid not in obs.progress for cid in ids):
+                return None  # progress read in turns (no database) has not reached every campaign yet
             if not any((p := obs.progress.get(cid)) is not None and p.jobs_pending for cid in ids):
                 return True
             return True if quiet.stalled_for(obs, ids) is not None else None
@@ -1161,7 +1318,8 @@ class _StallWatch:
         now = self.clock.now()
         if shape != self.last or self.since is None:
             self.last, self.since = shape, now
-        waited = now - self.since
+        # Progress read in turns (no database) vouches for "no change" only up to its oldest read.
+        waited = now - obs.progress_age(ids) - self.since
         return waited if waited >= self.limit_s else None
 
 

@@ -8,7 +8,8 @@ OpenAPI document and with its real answers. A field the suite starts reading is 
 
 Field paths are read in the answer as the client returns it (the ``{"status": "success", "data": X}``
 envelope removed): ``token.access_token`` is a key of a key, ``campaigns[].status`` a key of every item of a
-list, ``circuit_breakers.*.circuit_state`` a key of every value of a map (whose keys are an enum's values).
+list (``[].id``: of every item of an answer that is a bare array),
+``circuit_breakers.*.circuit_state`` a key of every value of a map (whose keys are an enum's values).
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ JOB = (
     Field("job_type", "string", enum="JobType"),
     Field("status", "string", enum="JobStatus"),
     Field("error", "string", nullable=True),
+    Field("result", "string", nullable=True),  # a fetch's "Successfully fetched N leads": the lead count
     Field("created_at", "string", nullable=True),  # capacity.parse_timestamp reads a null as unknown
     Field("completed_at", "string", nullable=True),
 )
@@ -167,13 +169,23 @@ ROUTES: Mapping[str, Route] = {
         query=("organization_id", *PAGED),
         reads=(Field("campaigns", "array"), *_each("campaigns[]", CAMPAIGN), PAGES),
     ),
+    # Up to 1,000 campaigns a request (the list above pages by 100): the monitor's status read every cycle.
+    "organization_campaigns": Route(
+        "GET",
+        "organizations/{id}/campaigns",
+        200,
+        envelope=False,
+        query=("skip", "limit"),
+        reads=_each("[]", CAMPAIGN),
+    ),
     "list_jobs": Route(
         "GET",
         "jobs/",
         200,
         envelope=True,
         query=("campaign_id", *PAGED),
-        reads=(Field("jobs", "array"), *_each("jobs[]", JOB), PAGES),
+        # total: a page read apart from the others may miss a job (no ORDER BY), which the total shows
+        reads=(Field("jobs", "array"), *_each("jobs[]", JOB), PAGES, Field("total", "integer")),
     ),
     "list_leads": Route(
         "GET",

@@ -206,6 +206,38 @@ def test_list_campaigns_walks_every_page(client: PlatformClient, script: Script)
     ]
 
 
+def test_organization_campaigns_asks_for_up_to_1000_in_one_request(
+    client: PlatformClient, script: Script
+) -> None:
+    script.on("GET", "/api/v1/organizations/org-1/campaigns", Answer(200, [{"id": "b"}, {"id": "a"}]))
+    assert [c["id"] for c in client.organization_campaigns("org-1")] == ["b", "a"]
+    assert client.organization_campaigns("org-1", skip=1000)  # the next slice
+    queries = [s.query for s in script.requests("GET", "/api/v1/organizations/org-1/campaigns")]
+    assert queries == [{"skip": ["0"], "limit": ["1000"]}, {"skip": ["1000"], "limit": ["1000"]}]
+
+
+def test_organization_campaigns_that_are_not_an_array_are_an_unexpected_answer(
+    client: PlatformClient, script: Script
+) -> None:
+    script.on("GET", "/api/v1/organizations/org-1/campaigns", Answer(200, {"status": "success", "data": {}}))
+    with pytest.raises(ApiError, match="expected a JSON array of campaigns"):
+        client.organization_campaigns("org-1")
+
+
+def test_jobs_page_reads_one_page_of_a_campaigns_jobs(client: PlatformClient, script: Script) -> None:
+    data = {"jobs": [{"id": 7}], "total": 101, "page": 2, "per_page": 100, "pages": 2}
+    script.on("GET", "/api/v1/jobs/", Answer(200, {"status": "success", "data": data}))
+    assert client.jobs_page("c1", 2) == data
+    assert script.requests("GET", "/api/v1/jobs/")[0].query == {
+        "campaign_id": ["c1"],
+        "page": ["2"],
+        "per_page": ["100"],
+    }
+    script.on("GET", "/api/v1/jobs/", Answer(200, {"status": "success", "data": {"total": 0}}))
+    with pytest.raises(ApiError, match="answer has no 'jobs' list"):
+        client.jobs_page("c1")
+
+
 def test_request_count_counts_answers(client: PlatformClient, script: Script) -> None:
     script.on("GET", "/api/v1/campaigns/c1", Answer(200, {"status": "success", "data": {"id": "c1"}}))
     before = client.request_count

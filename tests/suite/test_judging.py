@@ -244,10 +244,13 @@ def finish(world: World) -> None:
 
 
 def test_a_pause_that_leaves_the_campaigns_running_fails_the_pause_step_naming_them(session: Session) -> None:
-    def still_running(real: Any, organization_id: str) -> list[dict[str, Any]]:
-        return [{**c, "status": "RUNNING"} if c["status"] == "PAUSED" else c for c in real(organization_id)]
+    def still_running(real: Any, *args: Any) -> list[dict[str, Any]]:
+        return [{**c, "status": "RUNNING"} if c["status"] == "PAUSED" else c for c in real(*args)]
 
-    world = world_of(session, "pause pauses nothing", list_campaigns=still_running)
+    # Both campaign reads: the steps' list and the monitor's organization read.
+    world = world_of(
+        session, "pause pauses nothing", list_campaigns=still_running, organization_campaigns=still_running
+    )
     try:
         scenarios.start_running_campaigns(world, 2, 10)
         with pytest.raises(AssertionError) as caught:
@@ -267,11 +270,16 @@ def test_a_resume_that_leaves_the_campaigns_paused_fails_within_one_poll_naming_
 ) -> None:
     resumed: list[bool] = []
 
-    def still_paused(real: Any, organization_id: str) -> list[dict[str, Any]]:
-        listed = real(organization_id)
+    def still_paused(real: Any, *args: Any) -> list[dict[str, Any]]:
+        listed: list[dict[str, Any]] = real(*args)
         return [{**c, "status": "PAUSED"} for c in listed] if resumed else listed
 
-    world = world_of(session, "resume leaves campaigns paused", list_campaigns=still_paused)
+    world = world_of(
+        session,
+        "resume leaves campaigns paused",
+        list_campaigns=still_paused,
+        organization_campaigns=still_paused,
+    )
     try:
         scenarios.start_running_campaigns(world, 2, 10)
         scenarios.operator_pauses_service(world, "openai")

@@ -219,13 +219,14 @@ def test_the_picture_the_evidence_and_the_messages_share_the_scenarios_clock() -
     monitor = Monitor(_Seen(clock, cycles), clock, 0.2, 0.5, origin=clock.t - 5.0, origin_epoch=BEGAN_AT)
     with pytest.raises(AssertionError) as caught:
         monitor.wait_for_pause(["a"], 60, "openai")
-    # Each cycle costs 1 s: the first at 5 + 1 s, the second (breaker open) after a 0.2 s poll, at 7.2 s.
-    assert "first seen 7.2s into the scenario" in str(caught.value)
+    # Each cycle costs 1 s: the first at 5 + 1 s, the second (breaker open) after the shortest sleep (a
+    # cycle this slow leaves nothing of the 0.5 s notice budget: MIN_SLEEP_S, 0.05 s), at 7.05 s.
+    assert "first seen 7.0s into the scenario" in str(caught.value)
     assert "paused_at 6.5s into the scenario" in str(caught.value)  # the platform's stamp, same clock
     chart_data = monitor.chart(["a"])
     assert chart_data is not None and chart_data["samples"][0][0] == 6.0
     assert chart_data["began_at"] == BEGAN_AT  # for the report's cells of platform time
-    assert chart_data["markers"][0][:2] == [7.2, "breaker-opened"]  # the picture's moment: the same time
+    assert chart_data["markers"][0][:2] == [7.05, "breaker-opened"]  # the picture's moment: the same time
 
 
 def test_a_service_failures_evidence_is_noticed_on_the_scenarios_clock() -> None:
@@ -235,7 +236,7 @@ def test_a_service_failures_evidence_is_noticed_on_the_scenarios_clock() -> None
     )
     with pytest.raises(ServiceFailure) as caught:
         monitor.wait_for_enrichment(["a"], 60)
-    assert caught.value.report.detected_at == pytest.approx(7.2)  # 5 s + 1 s + a 0.2 s poll + 1 s
+    assert caught.value.report.detected_at == pytest.approx(7.05)  # 5 s + 1 s + the 0.05 s sleep + 1 s
 
 
 def test_a_scenario_that_only_saw_other_scenarios_campaigns_has_no_chart() -> None:
