@@ -6,9 +6,12 @@ these fields (their types, choices and descriptions), so a new setting is a new 
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated, Any
 
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from campaign_sandbox.defects import CATALOGUE, parse_defects
 from campaign_sandbox.profile import Profile, ProfileName, build_profile
 
 
@@ -59,6 +62,19 @@ class SandboxSettings(BaseSettings):
     breaker_pause_info_ttl_s: float = Field(
         default=3600.0, gt=0, description="as built: how long queue_paused/pause_info outlive an opening"
     )
+
+    # Planted product defects (defects.py), off unless named; NoDecode: the variable is "a,b", not JSON.
+    defects: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(),
+        description=f"planted product defects, comma-separated (docs/sandbox.md): {', '.join(CATALOGUE)}",
+    )
+
+    @field_validator("defects", mode="before")
+    @classmethod
+    def _defects_known(cls, value: Any) -> frozenset[str]:
+        if isinstance(value, str | list | tuple | set | frozenset):
+            return parse_defects(value)  # raises ValueError naming the unknown ones
+        return value  # type: ignore[no-any-return]  # anything else: pydantic's own type error
 
     @field_validator("rate_limits")
     @classmethod
