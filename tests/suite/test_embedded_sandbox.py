@@ -1,4 +1,5 @@
-"""The embedded sandbox gets the profile and rate limits the suite's settings name (_start_sandbox)."""
+"""The embedded sandbox gets the profile, rate limits and planted defects the suite's settings name
+(_start_sandbox)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from campaign_acceptance.errors import ConfigurationError
 from campaign_acceptance.lifecycle import _start_sandbox
 from campaign_acceptance.settings import load_settings
 from campaign_sandbox.breaker import Service
+from campaign_sandbox.defects import Defect
 from campaign_sandbox.profile import ProfileName, RateLimit
 
 
@@ -39,3 +41,22 @@ def test_rate_limits_on_the_intended_profile_are_one_configuration_line() -> Non
     text = str(caught.value)
     assert text.startswith("embedded sandbox: rate limits apply to the as-built profile only"), text
     assert "\n" not in text
+
+
+def test_planted_defects_reach_the_embedded_sandbox_in_either_profile() -> None:
+    for profile in ("intended", "as-built"):
+        defines = {"sandbox_profile": profile, "sandbox_defects": "results-missing, enriched-twice"}
+        settings = load_settings({}, defines, {})
+        assert settings.sandbox_defects == "enriched-twice,results-missing"
+        server = _start_sandbox(settings)
+        try:
+            assert server.runtime.defects.active(Defect.RESULTS_MISSING)
+            assert server.runtime.defects.active(Defect.ENRICHED_TWICE)
+            assert not server.runtime.defects.active(Defect.FETCH_NEVER_STARTS)
+        finally:
+            server.stop()
+    unset = _start_sandbox(load_settings({}, {"sandbox_defects": ""}, {}))
+    try:
+        assert not unset.runtime.defects
+    finally:
+        unset.stop()

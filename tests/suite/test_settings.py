@@ -166,6 +166,11 @@ def test_given_run_id_is_kept() -> None:
         ("sandbox_profile", "as_built", "expected intended or as-built, got 'as_built'"),
         ("sandbox_rate_limits", "openai=fast", "expected default, off, x<factor>, <service>=<max>/<seconds>"),
         ("sandbox_rate_limits", "x0", "got 'x0'"),
+        (
+            "sandbox_defects",
+            "results-missing,typo",
+            "expected defect names, comma-separated, of: fetch-never",
+        ),
         ("progress", "maybe", "expected true or false, got 'maybe'"),
         ("start_mode", "parallel", "expected sequential or concurrent, got 'parallel'"),
         ("health_gate", "ignore", "expected abort or warn, got 'ignore'"),
