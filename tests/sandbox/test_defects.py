@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -423,3 +424,9 @@ def test_several_defects_at_once_each_do_their_part(make_sandbox: MakeSandbox) -
     assert {j["status"] for j in _enrich_jobs(client, cid)} == {"PROCESSING"}
     assert all(lead["enrichment_results"] is None for lead in client.leads(cid))
     assert json.loads(server.runtime.settings.model_dump_json())["defects"]
+
+
+def test_docs_list_every_defect_with_its_rule() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "sandbox.md").read_text(encoding="utf-8")
+    for entry in CATALOGUE.values():
+        assert f"| `{entry.name}` | {entry.rule} | {entry.description} |" in docs, entry.name

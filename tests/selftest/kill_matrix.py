@@ -30,14 +30,14 @@ from selftest_support import REPO_ROOT, BehaveResult, run_behave
 
 from campaign_sandbox.defects import CATALOGUE
 
-# The matrix's settings (documented in README "Kill matrix"): a stall is certain after 5 s of nothing
-# changing instead of 30; the deadlines are the last resort for work that moves but is slow, shortened so that
-# a defect caught only by a deadline costs seconds, not minutes (still several times what the control needs).
+# The matrix's settings (README "Kill matrix"): a stall is certain after 5 s of nothing changing instead of
+# 30; the deadlines are the last resort for work that moves but is slow, shortened so that a defect caught
+# only by a deadline costs seconds, not minutes (still several times what the control needs).
 MATRIX_DEFINES: dict[str, str] = {
     "stall_s": "5",
-    "fetch_deadline_s": "30",
-    "enrichment_deadline_s": "40",
-    "pause_deadline_s": "20",
+    "fetch_deadline_s": "20",
+    "enrichment_deadline_s": "30",
+    "pause_deadline_s": "15",
 }
 PARALLEL = 2  # runs at once (2 cores)
 RUN_TIMEOUT_S = 150.0
