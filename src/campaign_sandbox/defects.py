@@ -100,9 +100,9 @@ register(
 register(
     Defect.ENRICHED_TWICE,
     "each lead is enriched exactly once",
-    "the fetch dispatches each lead's enrichment twice and the claim does not look for the lead's job: "
-    "every lead gets two COMPLETED ENRICH_LEAD jobs",
-    "domain.py (finish_fetch, claim_enrichment)",
+    "the enrichment's completion is committed twice (a retried commit inserts the job again): every lead "
+    "has two COMPLETED ENRICH_LEAD jobs",
+    "domain.py (finish_enrichment)",
 )
 register(
     Defect.RESULTS_MISSING,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, String, cast, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -357,7 +357,12 @@ def complete_if_done(session: Session, campaign_id: str, defects: Defects = NONE
     if not _count(session, jobs(JobType.FETCH_LEADS)):
         return False
     leads = _count(session, select(Lead.id).where(Lead.campaign_id == campaign_id))
-    if _count(session, jobs(JobType.ENRICH_LEAD)) < leads:
+    # Leads whose own job (the one they point at) is COMPLETED: a lead with two jobs counts once.
+    done = select(cast(Job.id, String)).where(
+        Job.campaign_id == campaign_id, Job.job_type == JobType.ENRICH_LEAD, Job.status == JobStatus.COMPLETED
+    )
+    enriched = select(Lead.id).where(Lead.campaign_id == campaign_id, Lead.enrichment_job_id.in_(done))
+    if _count(session, enriched) < leads:
         return False
     if defects.active(Defect.CAMPAIGN_FAILS):
         return set_status(c, CampaignStatus.FAILED, None, "Campaign failed: completion check error")
@@ -1179,11 +1184,7 @@ class Domain:
             s.flush()
             if self.profile.completes_campaigns:
                 complete_if_done(s, campaign_id)
-        # A retried dispatch (enriched-twice) hands each lead's task over twice in a row.
-        times = 2 if self.defects.active(Defect.ENRICHED_TWICE) else 1
-        self._submit_all(
-            Task("enrich", campaign_id, lead_id=lead_id) for lead_id in lead_ids for _ in range(times)
-        )
+        self._submit_all(Task("enrich", campaign_id, lead_id=lead_id) for lead_id in lead_ids)
 
     def claim_enrichment(self, lead_id: str, campaign_id: str) -> Claim | None:
         """Create or reuse the lead's one job and mark it PROCESSING; None when there is nothing to do."""
@@ -1199,9 +1200,7 @@ class Domain:
             if lead.enrichment_job_id and lead.enrichment_job_id.isdigit():
                 job = s.get(Job, int(lead.enrichment_job_id))
             if job is not None and job.status not in (JobStatus.PENDING, JobStatus.PAUSED):
-                if not self.defects.active(Defect.ENRICHED_TWICE):
-                    return None  # COMPLETED: never twice; PROCESSING: another task has it
-                job = None  # the lead's own job is not looked at: a second one is made
+                return None  # COMPLETED: never twice; PROCESSING: another task has it
             if job is None:
                 job = Job(
                     name=JobType.ENRICH_LEAD.value,
@@ -1267,6 +1266,20 @@ class Domain:
             job.result = json.dumps(outcome.result)
             job.error = json.dumps(outcome.errors) if outcome.errors else None
             job.completed_at = utcnow()
+            if self.defects.active(Defect.ENRICHED_TWICE):
+                # A retried commit inserts the completed job a second time (the lead keeps pointing at one).
+                s.add(
+                    Job(
+                        name=job.name,
+                        description=job.description,
+                        job_type=JobType.ENRICH_LEAD,
+                        status=JobStatus.COMPLETED,
+                        campaign_id=campaign_id,
+                        task_id=str(uuid.uuid4()),
+                        result=job.result,
+                        completed_at=job.completed_at,
+                    )
+                )
             s.flush()
             if self.profile.completes_campaigns or self.defects.active(Defect.CAMPAIGN_FAILS):
                 complete_if_done(s, campaign_id, self.defects)
