@@ -221,9 +221,11 @@ def read_results(path: Path) -> list[KillResult]:
 # ---------------------------------------------------------------------------------------------- the table
 
 
-def _cell(text: str | None, limit: int = 140) -> str:
-    clean = " ".join((text or "").split()).replace("|", "\\|")
-    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+def _cell(text: str | None, words: int = 32) -> str:
+    # Cut by words, not characters: a run with other counts or seconds gives the same cut.
+    parts = (text or "").split()
+    clean = " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+    return clean.replace("|", "\\|")
 
 
 def table_rows(results: Iterable[KillResult], *, with_seconds: bool = True) -> list[str]:
