@@ -1,7 +1,7 @@
 """The kill matrix's times: the default suite against each planted sandbox defect (tests/selftest/).
 
 .venv/bin/python bench/kill_times.py [--repeats 3] [--defects a,b] [--json out.json]
-    runs the matrix --repeats times (2 runs at a time) and prints, per defect, the median seconds from the
+    runs the matrix --repeats times (4 runs at a time) and prints, per defect, the median seconds from the
     defect becoming observable to the failing step, the step and the reason (nothing is asserted);
 .venv/bin/python bench/kill_times.py --readme [--results reports/kill_matrix.json]
     writes the README's kill-matrix table from the latest results the self-test (or this script) wrote.
@@ -21,6 +21,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[1] / d) for d in ("tests", 
 from kill_matrix import (  # noqa: E402 - after the path set-up
     CONTROL,
     EXPECTATIONS,
+    PARALLEL,
     README_PATH,
     RESULTS_PATH,
     KillResult,
@@ -38,13 +39,13 @@ def _readme(results_path: Path) -> int:
     return 0
 
 
-def _measure(defects: list[str], repeats: int, json_path: Path | None) -> int:
+def _measure(defects: list[str], repeats: int, json_path: Path | None, parallel: int) -> int:
     rounds: list[list[KillResult]] = []
     walls = []
     with tempfile.TemporaryDirectory(prefix="kill-times-") as tmp:
         for n in range(repeats):
             started = time.monotonic()
-            rounds.append(run_matrix([CONTROL, *defects], Path(tmp) / f"round-{n}"))
+            rounds.append(run_matrix([CONTROL, *defects], Path(tmp) / f"round-{n}", parallel=parallel))
             walls.append(time.monotonic() - started)
             print(f"round {n + 1}/{repeats}: {walls[-1]:.0f} s wall", flush=True)
     print(f"\n{'defect':32} {'median s':>8}  {'runs s':20} caught  step / reason")
@@ -74,11 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--defects", default="", help="comma-separated subset (default: every defect)")
     parser.add_argument("--json", type=Path, default=None, help="also write the last round's results here")
+    parser.add_argument("--parallel", type=int, default=PARALLEL, help=f"runs at once (default {PARALLEL})")
     args = parser.parse_args(argv)
     if args.readme:
         return _readme(args.results)
     names = [d.strip() for d in args.defects.split(",") if d.strip()] or [e.defect for e in EXPECTATIONS]
-    return _measure(names, max(1, args.repeats), args.json)
+    return _measure(names, max(1, args.repeats), args.json, max(1, args.parallel))
 
 
 if __name__ == "__main__":

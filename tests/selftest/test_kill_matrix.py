@@ -1,6 +1,6 @@
 """The kill matrix (issue 14 point 4): the default suite, unchanged, against every planted sandbox defect.
 
-One run per defect (2 at a time, each stopping at its first failing scenario) and a control run without
+One run per defect (4 at a time, each stopping at its first failing scenario) and a control run without
 any: the control passes; each defect ends the run with exit 1 and a failing step whose reason names the
 broken rule (the phrase of ``kill_matrix.EXPECTATIONS``), not a deadline. A defect no scenario catches fails
 its test here. The results go to reports/kill_matrix.json, which ``bench/kill_times.py --readme`` turns into
