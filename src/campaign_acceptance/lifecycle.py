@@ -168,7 +168,14 @@ def open_session(settings: Settings, record: RunRecord | None = None) -> Session
             "embedded sandbox" if sandbox else api_url, has_database=probe is not None, faults=faults
         )
         database = "its database" if probe else "no database"
-        profile = f" (profile {sandbox.settings.profile.value})" if sandbox else ""
+        planted = sorted(sandbox.settings.defects) if sandbox else []
+        profile = (
+            f" (profile {sandbox.settings.profile.value}"
+            + (f", planted defects {','.join(planted)}" if planted else "")
+            + ")"
+            if sandbox
+            else ""
+        )
         say(f"run {settings.run_id}: testing {target.description} with {database}{profile}")
         return Session(
             settings, client, probe, faults, user, target, sandbox=sandbox, read_errors=ReadErrors()
@@ -192,7 +199,7 @@ def _sandbox_choices(settings: Settings) -> dict[str, Any]:
         chosen["profile"] = ProfileName(settings.sandbox_profile)
     if settings.sandbox_rate_limits is not None:
         chosen["rate_limits"] = settings.sandbox_rate_limits
-    if settings.sandbox_defects:
+    if settings.sandbox_defects is not None:
         chosen["defects"] = settings.sandbox_defects
     return chosen
 
@@ -206,8 +213,8 @@ def _start_sandbox(settings: Settings) -> SandboxServer:
         text = str(first["msg"]).removeprefix("Value error, ")
         raise ConfigurationError(
             f"embedded sandbox: {where + ': ' if where else ''}{text} "
-            "(settings sandbox_profile, sandbox_rate_limits, sandbox_defects, "
-            "or SANDBOX_* environment variables)"
+            "(settings sandbox_profile, sandbox_rate_limits, sandbox_defects, or SANDBOX_* environment "
+            "variables)"
         ) from None
     try:
         server = SandboxServer(sandbox_settings)

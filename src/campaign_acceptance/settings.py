@@ -34,6 +34,7 @@ from campaign_acceptance.errors import ConfigurationError
 from campaign_acceptance.sharding import Shard, parse_shard
 from campaign_common.api_path import strip_api_prefix
 from campaign_common.redaction import redact_mapping, redact_url
+from campaign_sandbox.defects import CATALOGUE, parse_defects
 from campaign_sandbox.profile import RATE_LIMITS_SYNTAX, ProfileName, parse_rate_limits
 
 __all__ = [
@@ -56,6 +57,7 @@ EMPTY_MEANS_UNSET = frozenset(
         "database_url",
         "fault_control_url",
         "sandbox_database_url",
+        "sandbox_defects",
         "campaigns",
         "leads",
         "metrics_textfile",
@@ -170,8 +172,12 @@ def _rate_limits(raw: str) -> str:
     return value
 
 
-def _names(raw: str) -> frozenset[str]:
-    return frozenset(name.strip() for name in raw.split(",") if name.strip())
+def _defects(raw: str) -> str:
+    """Planted sandbox defects, ``a,b``: known names only (the message lists them), kept sorted."""
+    try:
+        return ",".join(sorted(parse_defects(raw)))
+    except ValueError:
+        raise _Invalid(f"defect names, comma-separated, of: {', '.join(CATALOGUE)}") from None
 
 
 def _path(raw: str) -> Path:
@@ -247,8 +253,8 @@ class Settings(BaseSettings):
     # None: the sandbox's own default (intended, published limits) or its SANDBOX_PROFILE/_RATE_LIMITS.
     sandbox_profile: Annotated[str, _one_of(*(p.value for p in ProfileName))] | None = None
     sandbox_rate_limits: Annotated[str, _raw(_rate_limits)] | None = None
-    # Defects planted in the embedded sandbox (its setting defects), for self-tests; the sandbox checks names.
-    sandbox_defects: Annotated[frozenset[str], _raw(_names)] = frozenset()
+    # Planted product defects of the embedded sandbox (docs/sandbox.md), for the kill matrix; none by default.
+    sandbox_defects: Annotated[str, _raw(_defects)] | None = None
     progress: Flag = True
     # Health monitoring (metrics.py): scheduled runs select no @trips_breaker scenario by default and export
     # Prometheus metrics to metrics_textfile (default <reports_dir>/campaign_acceptance.prom) and the gateway.

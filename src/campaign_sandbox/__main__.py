@@ -6,7 +6,7 @@ import argparse
 import enum
 import logging
 import sys
-from typing import Any, NoReturn, cast, get_args
+from typing import Any, NoReturn, cast, get_args, get_origin
 
 import uvicorn
 from pydantic import ValidationError
@@ -46,7 +46,9 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
             "" if field.default is None else f" (default {getattr(field.default, 'value', field.default)})"
         )
         help_text = f"{field.description}{default}"
-        if kind is bool:
+        if get_origin(field.annotation) is frozenset:  # a set of names, given comma-separated
+            parser.add_argument(_flag(name), type=str, metavar="NAME[,NAME...]", help=field.description)
+        elif kind is bool:
             parser.add_argument(_flag(name), action="store_true", default=None, help=field.description)
         elif isinstance(kind, type) and issubclass(kind, enum.Enum):
             parser.add_argument(_flag(name), choices=[m.value for m in kind], help=help_text)
@@ -88,6 +90,10 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, SandboxSet
         raise CliError(f"{where + ': ' if where else ''}{text}") from None
 
 
+def _defects_text(settings: SandboxSettings) -> str:
+    return f", defects {','.join(sorted(settings.defects))}" if settings.defects else ""
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args, settings = parse(argv)
@@ -113,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     port = sock.getsockname()[1]
     print(
         f"campaign sandbox on http://{args.host}:{port} (database {app.state.runtime.store.redacted_url}, "
-        f"profile {settings.profile.value})",
+        f"profile {settings.profile.value}{_defects_text(settings)})",
         flush=True,
     )
     uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, access_log=False)).run(sockets=[sock])

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from campaign_sandbox.defects import NONE, Defect, Defects
+
 
 class Service(enum.StrEnum):
     """ThirdPartyService, in the platform's declaration order."""
@@ -87,8 +89,10 @@ class CircuitBreaker:
         clock: Callable[[], float],
         listener: Listener | None = None,
         wall_clock: Callable[[], str] = _naive_utc_iso,
+        defects: Defects = NONE,
     ) -> None:
         self.service = service
+        self._defects = defects
         self.config = config
         self._clock = clock
         self._wall = wall_clock
@@ -186,7 +190,10 @@ class CircuitBreaker:
             self._failures = [t for t in self._failures if t > now - self.config.failure_window_s]
             count = len(self._failures)
             reopens = state is CircuitState.HALF_OPEN and self.config.half_open_reopens_on_any_failure
-            if reopens or count >= self.config.failure_threshold:
+            threshold: float = self.config.failure_threshold
+            if self._defects.active(Defect.BREAKER_NEVER_OPENS):
+                threshold, reopens = self.config.failure_window_s, False  # the wrong setting compared
+            if reopens or count >= threshold:
                 transition = self._open_locked(
                     {"last_error": error, "error_type": error_type, "failure_count": count}
                 )
@@ -260,9 +267,12 @@ class BreakerRegistry:
         clock: Callable[[], float],
         listener: Listener | None = None,
         wall_clock: Callable[[], str] = _naive_utc_iso,
+        defects: Defects = NONE,
     ) -> None:
         self.config = config
-        self._breakers = {s: CircuitBreaker(s, config, clock, self._dispatch, wall_clock) for s in SERVICES}
+        self._breakers = {
+            s: CircuitBreaker(s, config, clock, self._dispatch, wall_clock, defects) for s in SERVICES
+        }
         self._listener = listener
 
     def set_listener(self, listener: Listener | None) -> None:

@@ -17,12 +17,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, String, cast, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaign_sandbox.breaker import SERVICES, BreakerRegistry, CircuitState, Service, reason_for
 from campaign_sandbox.core.security import ACCESS_TOKEN_EXPIRE_S, create_token, hash_password, verify_password
+from campaign_sandbox.defects import NONE, Defect, Defects
 from campaign_sandbox.errors import (
     BadRequest,
     Conflict,
@@ -282,11 +283,14 @@ def resume_block_reason(breakers: BreakerRegistry) -> str | None:
 
 
 # -- rules over rows (one session) ----------------------------------------------------------------
-def pause_running_campaigns(session: Session, detail: str) -> int:
+def pause_running_campaigns(session: Session, detail: str, defects: Defects = NONE) -> int:
     """Pause every RUNNING campaign (the platform's pause is global) with ``Campaign paused: <detail>``."""
     campaigns = session.scalars(select(Campaign).where(Campaign.status == CampaignStatus.RUNNING)).all()
     for c in campaigns:
-        set_status(c, CampaignStatus.PAUSED, f"Campaign paused: {detail}", detail)
+        if defects.active(Defect.PAUSE_MESSAGE_MISSING):
+            set_status(c, CampaignStatus.PAUSED, "Campaign paused", "Campaign paused")
+        else:
+            set_status(c, CampaignStatus.PAUSED, f"Campaign paused: {detail}", detail)
     return len(campaigns)
 
 
@@ -339,7 +343,7 @@ def _page(session: Session, query: Select[Any], page: int, per_page: int) -> tup
     return rows, {"total": total, "page": page, "per_page": per_page, "pages": pages_for(total, per_page)}
 
 
-def complete_if_done(session: Session, campaign_id: str) -> bool:
+def complete_if_done(session: Session, campaign_id: str, defects: Defects = NONE) -> bool:
     """RUNNING → COMPLETED once the fetch is done and every lead has a COMPLETED enrichment (sandbox rule)."""
     c = session.get(Campaign, campaign_id)
     if c is None or c.status is not CampaignStatus.RUNNING:
@@ -353,8 +357,15 @@ def complete_if_done(session: Session, campaign_id: str) -> bool:
     if not _count(session, jobs(JobType.FETCH_LEADS)):
         return False
     leads = _count(session, select(Lead.id).where(Lead.campaign_id == campaign_id))
-    if _count(session, jobs(JobType.ENRICH_LEAD)) < leads:
+    # Leads whose own job (the one they point at) is COMPLETED: a lead with two jobs counts once.
+    done = select(cast(Job.id, String)).where(
+        Job.campaign_id == campaign_id, Job.job_type == JobType.ENRICH_LEAD, Job.status == JobStatus.COMPLETED
+    )
+    enriched = select(Lead.id).where(Lead.campaign_id == campaign_id, Lead.enrichment_job_id.in_(done))
+    if _count(session, enriched) < leads:
         return False
+    if defects.active(Defect.CAMPAIGN_FAILS):
+        return set_status(c, CampaignStatus.FAILED, None, "Campaign failed: completion check error")
     return set_status(c, CampaignStatus.COMPLETED, f"Campaign completed: {leads} leads enriched")
 
 
@@ -397,6 +408,10 @@ def _save_leads(s: Session, campaign_id: str, records: list[dict[str, Any]]) -> 
         )
         created += 1
     return created
+
+
+def _unavailable(service: Service, reason: str) -> str:
+    return f"Service {service.value} unavailable: {reason}"
 
 
 def _matching_paused_jobs(session: Session, service: Service) -> list[Job]:
@@ -505,8 +520,10 @@ class Domain:
         submit: Callable[[Task], None],
         lead_cap: int | None = None,
         secret_key: str = "",
+        defects: Defects = NONE,
     ) -> None:
         self.store = store
+        self.defects = defects
         self.breakers = breakers
         self.providers = providers
         self.profile = profile
@@ -517,6 +534,11 @@ class Domain:
     def _submit_all(self, tasks: Iterable[Task]) -> None:
         for task in tasks:
             self.submit(task)
+
+    @property
+    def redispatches(self) -> bool:
+        """Whether resuming (or a breaker closing) re-enqueues the parked work."""
+        return self.profile.resume_redispatches and not self.defects.active(Defect.RESUME_LOSES_WORK)
 
     # -- users ------------------------------------------------------------------------------------
     def signup(self, body: rq.SignupRequest) -> rs.SignedUp:
@@ -687,7 +709,8 @@ class Domain:
             s.flush()
             out = rs.CampaignOut.of(campaign)
             task = Task("fetch", campaign.id, job_id=job.id)
-        self.submit(task)
+        if not self.defects.active(Defect.FETCH_NEVER_STARTS):
+            self.submit(task)
         return out
 
     def pause_campaign(self, campaign_id: str, reason: str) -> rs.StatusChange:
@@ -717,7 +740,7 @@ class Domain:
             s.flush()
             tasks: list[Task] = []
             # As built, the campaign is RUNNING again with nothing to drive it (§1.4, quirk 15).
-            if self.profile.resume_redispatches:
+            if self.redispatches:
                 tasks = requeue_campaign_work(s, c.id)
                 complete_if_done(s, c.id)
             out = _status_change(c, f"Campaign {campaign_id} has been resumed")
@@ -794,7 +817,14 @@ class Domain:
             query = query.where(Job.campaign_id == campaign_id)
         with self.store.read() as s:
             rows, counts = _page(s, query.order_by(Job.id), page, per_page)
-            return rs.JobPage(jobs=[rs.JobOut.of(j) for j in rows], **counts)
+            return rs.JobPage(jobs=[self._job_out(j) for j in rows], **counts)
+
+    def _job_out(self, job: Job) -> rs.JobOut:
+        out = rs.JobOut.of(job)
+        stale = job.job_type is JobType.ENRICH_LEAD and job.status is JobStatus.COMPLETED
+        if stale and self.defects.active(Defect.API_JOB_STATUS_STALE):
+            return out.model_copy(update={"status": JobStatus.PROCESSING.value})
+        return out
 
     def get_job(self, job_id: int) -> rs.JobOut:
         with self.store.read() as s:
@@ -819,7 +849,24 @@ class Domain:
             query = query.where(Lead.campaign_id == campaign_id)
         with self.store.read() as s:
             rows, counts = _page(s, query.order_by(Lead.created_at, Lead.id), page, per_page)
-            return rs.LeadPage(leads=[rs.LeadOut.of(lead) for lead in rows], **counts)
+            return rs.LeadPage(leads=[self._lead_out(s, lead) for lead in rows], **counts)
+
+    def _lead_out(self, session: Session, lead: Lead) -> rs.LeadOut:
+        out = rs.LeadOut.of(lead)
+        if self.defects.active(Defect.API_WRONG_CAMPAIGN):
+            campaign = session.get(Campaign, lead.campaign_id)
+            first = (
+                session.scalar(
+                    select(Campaign.id)
+                    .where(Campaign.organization_id == campaign.organization_id)
+                    .order_by(Campaign.created_at, Campaign.id)
+                    .limit(1)
+                )
+                if campaign is not None
+                else None
+            )
+            return out.model_copy(update={"campaign_id": first or lead.campaign_id})
+        return out
 
     def create_lead(self, body: rq.LeadCreate) -> rs.LeadOut:
         # The platform answers 500 "Error creating lead" for an unknown campaign or an email used by another
@@ -853,7 +900,7 @@ class Domain:
 
     def get_lead(self, lead_id: str) -> rs.LeadOut:
         with self.store.read() as s:
-            return rs.LeadOut.of(_lead(s, lead_id))
+            return self._lead_out(s, _lead(s, lead_id))
 
     def update_lead(self, lead_id: str, body: rq.LeadUpdate) -> rs.LeadOut:
         with self.store.write() as s:
@@ -873,7 +920,13 @@ class Domain:
 
     # -- queue management -------------------------------------------------------------------------
     def _breaker_status(self) -> dict[str, rs.BreakerStatus]:
-        return {name: rs.BreakerStatus(**entry) for name, entry in self.breakers.status().items()}
+        entries = self.breakers.status()
+        for entry in entries.values():
+            if self.defects.active(Defect.BREAKER_STATUS_MISREPORTS) and entry["circuit_state"] == "open":
+                entry["circuit_state"] = CircuitState.CLOSED.value
+            if self.defects.active(Defect.BREAKER_REPORT_INCOMPLETE):
+                entry["failure_threshold"] = 0
+        return {name: rs.BreakerStatus(**entry) for name, entry in entries.items()}
 
     def queue_status(self) -> rs.QueueStatus:
         breakers = self._breaker_status()
@@ -907,7 +960,11 @@ class Domain:
             for job in jobs:
                 job.status = JobStatus.PAUSED
                 job.error = f"Paused due to {service.value} service unavailability: {reason}"
-            campaigns = pause_running_campaigns(s, f"Service {service.value} unavailable: {reason}")
+            campaigns = (
+                0
+                if self.defects.active(Defect.PAUSE_PAUSES_NOTHING)
+                else pause_running_campaigns(s, _unavailable(service, reason), self.defects)
+            )
         return rs.ServicePaused(
             service=service.value,
             reason=reason,
@@ -922,7 +979,8 @@ class Domain:
     def resume_service(self, raw_service: str) -> rs.ServiceResumed:
         """Close the breaker, un-pause the jobs naming it, resume eligible campaigns (and re-enqueue)."""
         service = parse_service(raw_service)
-        self.breakers[service].force_close(notify=False)
+        if not self.defects.active(Defect.RESUME_LEAVES_BREAKER_OPEN):
+            self.breakers[service].force_close(notify=False)
         tasks: list[Task] = []
         with self.store.write() as s:
             jobs = _matching_paused_jobs(s, service)
@@ -931,14 +989,15 @@ class Domain:
                 job.error = None
             eligible = _paused_for(s, service)
             resumed = 0
-            if all(self.breakers[x].allow()[0] for x in SERVICES):
+            resumes = not self.defects.active(Defect.RESUME_LEAVES_CAMPAIGNS_PAUSED)
+            if resumes and all(self.breakers[x].allow()[0] for x in SERVICES):
                 for c in eligible:
                     resume_row(c)
                     resumed += 1
             s.flush()
             # As built, nothing is re-dispatched: the jobs stay PENDING (quirk 15).
             touched = {j.campaign_id for j in jobs} | {c.id for c in eligible}
-            for cid in touched if self.profile.resume_redispatches else ():
+            for cid in touched if self.redispatches else ():
                 row = s.get(Campaign, cid) if cid else None
                 if row is not None and row.status is CampaignStatus.RUNNING:
                     tasks += requeue_campaign_work(s, row.id)
@@ -990,7 +1049,7 @@ class Domain:
     def pause_campaigns_for_service(self, raw_service: str, reason: str) -> rs.CampaignsPaused:
         service = parse_service(raw_service)
         with self.store.write() as s:
-            paused = pause_running_campaigns(s, f"Service {service.value} unavailable: {reason}")
+            paused = pause_running_campaigns(s, _unavailable(service, reason), self.defects)
         return rs.CampaignsPaused(
             service=service.value,
             campaigns_paused=paused,
@@ -1052,7 +1111,7 @@ class Domain:
     def pause_running(self, detail: str) -> int:
         """A breaker opened: every RUNNING campaign PAUSED, in the call that opened it."""
         with self.store.write() as s:
-            return pause_running_campaigns(s, detail)
+            return pause_running_campaigns(s, detail, self.defects)
 
     def requeue_running(self) -> None:
         """A breaker closed: work parked by the gate of a campaign that kept running can go on now."""
@@ -1102,13 +1161,16 @@ class Domain:
             job, campaign = s.get(Job, job_id), s.get(Campaign, campaign_id)
             if job is None or campaign is None:
                 return
-            created = _save_leads(s, campaign_id, records)
+            finds_nothing = self.defects.active(Defect.FETCH_FINDS_NOTHING)
+            created = 0 if finds_nothing else _save_leads(s, campaign_id, records)
             job.status = JobStatus.COMPLETED
             job.result = f"Successfully fetched {created} leads and queued enrichment tasks"
             job.completed_at = utcnow()
             # As built, this also turns a campaign PAUSED meanwhile back to RUNNING (quirk 14); set_status
             # refuses it for a FAILED or COMPLETED one.
-            if not waits or campaign.status in (CampaignStatus.CREATED, CampaignStatus.RUNNING):
+            if self.defects.active(Defect.CAMPAIGN_PAUSES_ITSELF):
+                set_status(campaign, CampaignStatus.PAUSED, "Campaign paused: enrichment queue busy")
+            elif not waits or campaign.status in (CampaignStatus.CREATED, CampaignStatus.RUNNING):
                 set_status(
                     campaign,
                     CampaignStatus.RUNNING,
@@ -1117,7 +1179,7 @@ class Domain:
             # As on the platform: one enrichment per lead of the campaign, POST /leads ones included (as
             # built: none at all when the fetch created no lead, §4.3).
             lead_ids = list(s.scalars(select(Lead.id).where(Lead.campaign_id == campaign_id)))
-            if created == 0 and not waits:
+            if (created == 0 and not waits) or self.defects.active(Defect.LEADS_NOT_QUEUED):
                 lead_ids = []
             s.flush()
             if self.profile.completes_campaigns:
@@ -1156,7 +1218,8 @@ class Domain:
                 job.error = None
                 job.completed_at = None
                 job.task_id = str(uuid.uuid4())
-            for service in ENRICH_ORDER:
+            ignores_pause = self.defects.active(Defect.ENRICH_WHILE_PAUSED)
+            for service in () if ignores_pause else ENRICH_ORDER:
                 if self.breakers[service].state is CircuitState.OPEN:
                     job.status = JobStatus.PAUSED
                     job.error = (
@@ -1165,7 +1228,7 @@ class Domain:
                     )
                     job.completed_at = utcnow()
                     return None
-            if waits and campaign.status is CampaignStatus.PAUSED:
+            if waits and campaign.status is CampaignStatus.PAUSED and not ignores_pause:
                 _park(job, campaign)
                 return None
             raw = lead.raw_data or {}
@@ -1194,17 +1257,41 @@ class Domain:
             job, row = s.get(Job, job_id), s.get(Lead, lead_id)
             if job is None or row is None or job.status is not JobStatus.PROCESSING:
                 return  # deleted or cancelled meanwhile
-            row.email_verification = outcome.verification
-            row.enrichment_results = outcome.enrichment
-            row.email_copy_gen_results = outcome.copy
-            row.instantly_lead_record = outcome.record
+            if not self.defects.active(Defect.RESULTS_MISSING):
+                row.email_verification = outcome.verification
+                row.enrichment_results = outcome.enrichment
+                row.email_copy_gen_results = outcome.copy
+                row.instantly_lead_record = outcome.record
             job.status = JobStatus.COMPLETED
             job.result = json.dumps(outcome.result)
             job.error = json.dumps(outcome.errors) if outcome.errors else None
             job.completed_at = utcnow()
+            if self.defects.active(Defect.ENRICHED_TWICE):
+                # A retried commit inserts the completed job a second time (the lead keeps pointing at one).
+                s.add(
+                    Job(
+                        name=job.name,
+                        description=job.description,
+                        job_type=JobType.ENRICH_LEAD,
+                        status=JobStatus.COMPLETED,
+                        campaign_id=campaign_id,
+                        task_id=str(uuid.uuid4()),
+                        result=job.result,
+                        completed_at=job.completed_at,
+                    )
+                )
             s.flush()
-            if self.profile.completes_campaigns:
-                complete_if_done(s, campaign_id)
+            if self.profile.completes_campaigns or self.defects.active(Defect.CAMPAIGN_FAILS):
+                complete_if_done(s, campaign_id, self.defects)
+
+    def fail_enrichment(self, job_id: int, error: str) -> None:
+        """A PROCESSING job FAILED with ``error`` (a crash in the worker's own code, not a provider)."""
+        with self.store.write() as s:
+            job = s.get(Job, job_id)
+            if job is not None and job.status is JobStatus.PROCESSING:
+                job.status = JobStatus.FAILED
+                job.error = error
+                job.completed_at = utcnow()
 
 
 def _status_change(campaign: Campaign, message: str) -> rs.StatusChange:

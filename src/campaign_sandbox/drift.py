@@ -1,5 +1,6 @@
-"""Planted contract drifts (settings field ``defects``): the sandbox changes its contract the way a platform
-release might, so the suite's ``@contract`` feature can be shown to report each one exactly.
+"""Planted contract drifts (entries of the defect catalogue, settings field ``defects``): the sandbox changes
+its contract the way a platform release might, so the suite's ``@contract`` feature can be shown to report
+each one exactly.
 
 - ``drift-field-renamed``: campaign answers call ``status_message`` ``status_text``, and so does the
   OpenAPI document;
@@ -21,25 +22,22 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from campaign_common.api_path import api_path
+from campaign_sandbox.defects import Defect
 
-__all__ = ["DRIFTS", "RENAMED_FIELD", "apply_drifts", "check_drifts"]
+__all__ = ["DRIFTS", "RENAMED_FIELD", "apply_drifts"]
 
-FIELD_RENAMED, ENUM_ADDED, PATH_REMOVED = "drift-field-renamed", "drift-enum-added", "drift-path-removed"
-DRIFTS = (FIELD_RENAMED, ENUM_ADDED, PATH_REMOVED)
+FIELD_RENAMED, ENUM_ADDED, PATH_REMOVED = (
+    Defect.DRIFT_FIELD_RENAMED.value,
+    Defect.DRIFT_ENUM_ADDED.value,
+    Defect.DRIFT_PATH_REMOVED.value,
+)
+DRIFTS = (FIELD_RENAMED, ENUM_ADDED, PATH_REMOVED)  # entries of the defect catalogue (defects.py)
 RENAMED_FIELD = ("status_message", "status_text")
 ADDED_JOB_STATUS = "RETRYING"
 REMOVED_PATH = api_path("campaigns/{campaign_id}")
 _REMOVED = re.compile(re.escape(api_path("campaigns/")) + r"[^/]+")
 _CAMPAIGNS = api_path("campaigns")
 _CAMPAIGN_SCHEMA = "CampaignOut"  # schemas.responses.CampaignOut: the campaign object of every answer
-
-
-def check_drifts(names: frozenset[str]) -> frozenset[str]:
-    """The names, or ValueError naming the unknown ones and the known."""
-    unknown = sorted(names - set(DRIFTS))
-    if unknown:
-        raise ValueError(f"unknown defect {', '.join(unknown)} (known: {', '.join(DRIFTS)})")
-    return names
 
 
 def apply_drifts(app: FastAPI, names: frozenset[str]) -> None:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from campaign_common.waiting import Deadline, wait_until
 from campaign_sandbox.breaker import SERVICES, BreakerRegistry, Service
+from campaign_sandbox.defects import NONE, Defect, Defects
 from campaign_sandbox.profile import Profile, RateLimiter
 
 T = TypeVar("T")
@@ -104,8 +105,12 @@ class Providers:
         stop: threading.Event,
         profile: Profile,
         clock: Callable[[], float] = time.monotonic,
+        defects: Defects = NONE,
     ) -> None:
         self.faults = faults
+        self.defects = defects
+        self._last_fetched: dict[str, Any] | None = None  # duplicate-leads hands it out again
+        self._fetch_lock = threading.Lock()
         self.breakers = breakers
         self.profile = profile
         self.limiters = {s: RateLimiter(s, limit, clock) for s, limit in profile.rate_limits.items()}
@@ -179,8 +184,27 @@ class Providers:
         """Apollo (through Apify): ``count`` synthetic records, emails unique across campaigns and runs; or,
         with the shared pool (as built), the next 10 records of the pool whatever ``count`` says."""
         if self.profile.shared_lead_pool:
-            return self.call(Service.APOLLO, self.lead_pool.take, self.fetch_latency_s)
-        return self.call(Service.APOLLO, lambda: _synthetic_records(campaign_id, count), self.fetch_latency_s)
+            records = self.call(Service.APOLLO, self.lead_pool.take, self.fetch_latency_s)
+        else:
+            records = self.call(
+                Service.APOLLO, lambda: _synthetic_records(campaign_id, count), self.fetch_latency_s
+            )
+        if self.defects.active(Defect.DUPLICATE_LEADS):
+            records = self._repeat_a_lead(records)
+        return records
+
+    def _repeat_a_lead(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """duplicate-leads: the last record with an email becomes the previous fetch's first one again, its
+        email in capitals (another string to the case-sensitive save and unique index, the same person)."""
+        with self._fetch_lock:
+            with_email = [i for i, r in enumerate(records) if str(r.get("email") or "").strip()]
+            previous = self._last_fetched
+            self._last_fetched = records[with_email[0]] if with_email else None
+            if previous is None or not with_email:
+                return records
+            out = list(records)
+            out[with_email[-1]] = {**previous, "email": str(previous["email"]).upper()}
+            return out
 
     def verify_email(self, email: str) -> dict[str, Any]:
         return self.call(Service.MILLIONVERIFIER, lambda: _verification(email))

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from campaign_sandbox.breaker import BreakerConfig, BreakerRegistry, CircuitState, Transition
 from campaign_sandbox.core.config import SandboxSettings
+from campaign_sandbox.defects import Defect, Defects
 from campaign_sandbox.domain import Domain, Task
 from campaign_sandbox.providers import FaultRegistry, Providers
 from campaign_sandbox.store import Store
@@ -23,6 +24,7 @@ class SandboxRuntime:
     def __init__(self, settings: SandboxSettings, clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
         self.profile = settings.behaviour()
+        self.defects = Defects(settings.defects)
         self.store = Store(settings.database_url)
         try:
             self.store.create_all()
@@ -48,6 +50,7 @@ class SandboxRuntime:
                 ),
             ),
             clock,
+            defects=self.defects,
         )
         self.breakers.set_listener(self._on_transition)
         self.faults = FaultRegistry()
@@ -62,6 +65,7 @@ class SandboxRuntime:
             stop=self.stop_event,
             profile=self.profile,
             clock=clock,
+            defects=self.defects,
         )
         self.domain = Domain(
             self.store,
@@ -71,6 +75,7 @@ class SandboxRuntime:
             self.submit,
             lead_cap=settings.lead_cap,
             secret_key=settings.secret_key,
+            defects=self.defects,
         )
         self.lifecycle = Lifecycle(self.domain, self.providers)
         self.pool = WorkerPool(self.lifecycle.run, settings.workers)
@@ -96,7 +101,11 @@ class SandboxRuntime:
     def _on_transition(self, t: Transition) -> None:
         """Runs synchronously in the call that changed the breaker (the platform fires and forgets)."""
         if t.new is CircuitState.OPEN:
-            if not t.metadata.get("manual_pause") and not self.profile.trip_pauses_campaigns:
+            automatic = not t.metadata.get("manual_pause")
+            if automatic and self.defects.active(Defect.TRIP_PAUSES_NOTHING):
+                log.warning("breaker %s opened; campaign pause handler did nothing", t.service.value)
+                return
+            if automatic and not self.profile.trip_pauses_campaigns:
                 # As built, the worker's campaign-pause handler dies on a missing import (measured).
                 log.warning(
                     "breaker %s opened; campaign pause handler failed: name 'asyncio' is not defined",
@@ -113,5 +122,5 @@ class SandboxRuntime:
                 )
             paused = self.domain.pause_running(detail)
             log.info("breaker %s opened; %d campaigns paused", t.service.value, paused)
-        elif t.new is CircuitState.CLOSED and self.profile.resume_redispatches:
+        elif t.new is CircuitState.CLOSED and self.domain.redispatches:
             self.domain.requeue_running()

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from campaign_common.waiting import Deadline
 from campaign_sandbox.breaker import Service
+from campaign_sandbox.defects import Defect
 from campaign_sandbox.domain import Domain, Enrichment, Task
 from campaign_sandbox.providers import ProviderError, Providers, ProvidersStopped, RateLimited
 
@@ -103,6 +104,7 @@ class Lifecycle:
         self.domain = domain
         self.providers = providers
         self.profile = domain.profile
+        self.defects = domain.defects
 
     def run(self, task: Task) -> None:
         if task.kind == "fetch" and task.job_id is not None:
@@ -129,11 +131,15 @@ class Lifecycle:
         claim = self.domain.claim_enrichment(lead_id, campaign_id)
         if claim is None:
             return
+        if self.defects.active(Defect.ENRICHMENT_FAILS) and claim.lead.get("title") == "CTO":
+            # A bug of the worker's own code, not a provider failure: no breaker hears of it.
+            self.domain.fail_enrichment(claim.job_id, "email copy failed: KeyError: 'CTO' (no prompt for it)")
+            return
         if self.profile.step_failure_pauses_job:
             outcome = self._enrich(claim.job_id, claim.lead, claim.instantly_campaign_id)
         else:
             outcome = self._enrich_as_built(claim.job_id, lead_id, claim.lead, claim.instantly_campaign_id)
-        if outcome is not None:
+        if outcome is not None and not self.defects.active(Defect.JOBS_NEVER_FINISH):
             self.domain.finish_enrichment(claim.job_id, lead_id, campaign_id, outcome)
 
     def _enrich(self, job_id: int, lead: dict[str, Any], instantly_campaign: str | None) -> Enrichment | None:

@@ -166,6 +166,11 @@ def test_given_run_id_is_kept() -> None:
         ("sandbox_profile", "as_built", "expected intended or as-built, got 'as_built'"),
         ("sandbox_rate_limits", "openai=fast", "expected default, off, x<factor>, <service>=<max>/<seconds>"),
         ("sandbox_rate_limits", "x0", "got 'x0'"),
+        (
+            "sandbox_defects",
+            "results-missing,typo",
+            "expected defect names, comma-separated, of: fetch-never",
+        ),
         ("progress", "maybe", "expected true or false, got 'maybe'"),
         ("start_mode", "parallel", "expected sequential or concurrent, got 'parallel'"),
         ("health_gate", "ignore", "expected abort or warn, got 'ignore'"),
@@ -349,7 +354,7 @@ def test_settings_made_in_code_read_no_layer_and_are_frozen(monkeypatch: pytest.
 
 
 def test_sandbox_defects_are_a_comma_separated_list() -> None:
-    assert load().sandbox_defects == frozenset()
-    s = load(defines={"sandbox_defects": " drift-enum-added,drift-path-removed ,"})
-    assert s.sandbox_defects == {"drift-enum-added", "drift-path-removed"}
+    assert load().sandbox_defects is None
+    s = load(defines={"sandbox_defects": " drift-path-removed,drift-enum-added ,"})
+    assert s.sandbox_defects == "drift-enum-added,drift-path-removed"  # known names, sorted
     assert s.redacted()["sandbox_defects"] == "drift-enum-added,drift-path-removed"

@@ -6,20 +6,13 @@ these fields (their types, choices and descriptions), so a new setting is a new 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from campaign_sandbox.drift import DRIFTS, check_drifts
+from campaign_sandbox.defects import CATALOGUE, parse_defects
 from campaign_sandbox.profile import Profile, ProfileName, build_profile
-
-
-def _names(value: object) -> object:
-    """``"a,b"`` (a flag or SANDBOX_DEFECTS) -> {"a", "b"}; a set given in code as it is."""
-    if isinstance(value, str):
-        return frozenset(name.strip() for name in value.split(",") if name.strip())
-    return value
 
 
 class SandboxSettings(BaseSettings):
@@ -70,15 +63,18 @@ class SandboxSettings(BaseSettings):
         default=3600.0, gt=0, description="as built: how long queue_paused/pause_info outlive an opening"
     )
 
-    # Planted contract drifts (drift.py), for the suite's self-test of its @contract feature; none by default.
-    defects: Annotated[frozenset[str], NoDecode, BeforeValidator(_names)] = Field(
-        default=frozenset(), description=f"planted defects, comma-separated: {', '.join(DRIFTS)}"
+    # Planted product defects (defects.py), off unless named; NoDecode: the variable is "a,b", not JSON.
+    defects: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(),
+        description=f"planted product defects, comma-separated (docs/sandbox.md): {', '.join(CATALOGUE)}",
     )
 
-    @field_validator("defects")
+    @field_validator("defects", mode="before")
     @classmethod
-    def _defects_known(cls, value: frozenset[str]) -> frozenset[str]:
-        return check_drifts(value)
+    def _defects_known(cls, value: Any) -> frozenset[str]:
+        if isinstance(value, str | list | tuple | set | frozenset):
+            return parse_defects(value)  # raises ValueError naming the unknown ones
+        return value  # type: ignore[no-any-return]  # anything else: pydantic's own type error
 
     @field_validator("rate_limits")
     @classmethod
