@@ -19,6 +19,7 @@ Feature: Circuit breakers protect campaigns from third-party outages
     When the health gate checks the circuit breakers before a scenario
     Then the health gate would abort that scenario before its first step, or warn under the warn policy
     And the breaker report names "apollo" with its state, failures against threshold and reason
+    And once the "apollo" service is resumed every circuit breaker is closed again
 
   @operator_pause @trips_breaker
   Scenario: An operator pauses a service and resumes it

@@ -41,6 +41,7 @@ from campaign_acceptance.errors import (
 )
 from campaign_acceptance.model import (
     RATE_LIMIT_TEXT,
+    SERVICES,
     BreakerReport,
     BreakerState,
     CampaignSnapshot,
@@ -585,6 +586,7 @@ class Monitor:
         # The current wait's first observation: how fast its work moved, for the deadline's text.
         self._wait_first: Observation | None = None
         self._past_threshold: set[str] = set()  # breakers seen closed past their threshold on the last read
+        self._paused_for_nothing: set[str] = set()  # campaigns seen paused for no service on the last read
         self._progress_read: dict[str, float] = {}  # when each campaign's progress was last read (clock time)
 
     # -- one cycle -------------------------------------------------------------------------------------------
@@ -645,6 +647,7 @@ class Monitor:
             if self._wait_first is None:
                 self._wait_first = obs
             self.check_breakers_agree(obs.breakers)
+            self.check_campaigns_agree(obs, campaign_ids)
             result = check(obs)  # raises ServiceFailure / AssertionError, or says done
             if result is not None:
                 return (result,)  # a tuple, so that a falsy result still ends the wait
@@ -749,6 +752,44 @@ class Monitor:
                 )
             )
 
+    def check_campaigns_agree(self, obs: Observation, campaign_ids: Sequence[str]) -> bool:
+        """The run's campaigns contradicting the platform's own rules, a product failure at once:
+
+        - more ENRICH_LEAD jobs than leads in a campaign whose fetch COMPLETED: a lead enriched twice
+          (one enrichment per lead, docs/judging.md), whatever the wait is about;
+        - a campaign PAUSED with a message naming no service while every breaker is closed, on two reads in a
+          row (not a read between a resume's breaker and its campaigns): the platform pauses a campaign only
+          for a paused service or an open breaker, so this is no third-party failure to abort on.
+
+        True when a campaign was seen paused for no service for the first time: read again to be sure."""
+        twice = [
+            f"{self._name(obs, cid)}: {p.enrich_total} ENRICH_LEAD jobs for {p.leads} leads"
+            for cid in campaign_ids
+            if (p := obs.progress.get(cid)) is not None
+            and p.fetch_status == "COMPLETED"
+            and 0 < p.leads < p.enrich_total
+        ]
+        if twice:
+            raise ProgressFailure(
+                f"leads enriched twice (more than one ENRICH_LEAD job per lead): {'; '.join(twice)}"
+            )
+        unexplained = {
+            c.id: c
+            for c in obs.paused_campaigns()
+            if c.id in campaign_ids and not any(s in (c.status_message or "").lower() for s in SERVICES)
+        }
+        if obs.open_breakers():
+            unexplained = {}
+        again = [c for cid, c in unexplained.items() if cid in self._paused_for_nothing]
+        self._paused_for_nothing = set(unexplained)
+        if again:
+            raise ProgressFailure(
+                "campaigns PAUSED with every breaker closed and no service named, though a campaign pauses "
+                "only when a service is paused or its breaker opens: "
+                + "; ".join(f"{self._name(obs, c.id)} ({c.status_message or 'no message'!r})" for c in again)
+            )
+        return bool(unexplained)
+
     def note_resume(self) -> None:
         """The scenario resumed work: a stall from now on is a resume that re-dispatched nothing."""
         self.resumed_at = self.clock.now()
@@ -773,7 +814,8 @@ class Monitor:
 
     # -- the waits -------------------------------------------------------------------------------------------
     def _raise_on_service_failure(self, obs: Observation, campaign_ids: Sequence[str] = ()) -> None:
-        paused = obs.paused_campaigns()
+        # A campaign paused for no service is no service failure: check_campaigns_agree reads it again.
+        paused = [c for c in obs.paused_campaigns() if c.id not in self._paused_for_nothing]
         if paused or obs.open_breakers():
             report = self.report(obs, campaign_ids)
             self.mark("pause-noticed", "service failure noticed" + (": campaigns paused" if paused else ""))

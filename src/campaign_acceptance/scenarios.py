@@ -205,9 +205,19 @@ def start_running_campaigns(world: World, campaigns: int, leads: int) -> None:
         target.hold()
         world.scenario.cleanups.append((f"heal {target.hold_service}", target.release))
     start_campaigns(world, campaigns, leads, mode="concurrent")
-    observation = _monitor(world).observe_once(world.scenario.campaign_ids)
-    statuses = {c.id: c.status for c in observation.campaigns.values()}
-    finished = [c.name for c in world.scenario.campaigns if statuses.get(c.id) != "RUNNING"]
+    monitor, ids = _monitor(world), world.scenario.campaign_ids
+    observation = monitor.observe_once(ids)
+    if monitor.check_campaigns_agree(observation, ids):  # paused for no service: a second read decides
+        observation = monitor.observe_once(ids)
+        monitor.check_campaigns_agree(observation, ids)
+    seen = observation.campaigns
+    finished = [
+        f"{c.name} ({snap.status}{': ' + snap.status_message if snap.status_message else ''})"
+        if (snap := seen.get(c.id))
+        else f"{c.name} (not listed)"
+        for c in world.scenario.campaigns
+        if c.id not in seen or seen[c.id].status != "RUNNING"
+    ]
     assert_that(
         finished,
         empty(),

@@ -1013,3 +1013,50 @@ def test_earlier_work_processing_with_nothing_changing_fails_the_settling_after_
         first,
     ), first
     assert 5 <= clock.t - 1000.0 <= 7
+
+
+def paused_for(message: str, open_breaker: bool = False) -> Observation:
+    states = breakers(openai="open") if open_breaker else breakers()
+    return Observation(
+        0.0,
+        states,
+        {"a": CampaignSnapshot("a", "Campaign a", "PAUSED", message, total_records=10)},
+        {"a": Progress("a", 10, "COMPLETED", 10, 4, 0, 6)},
+    )
+
+
+def test_more_enrichment_jobs_than_leads_is_a_lead_enriched_twice_whatever_the_wait() -> None:
+    twice = Observation(
+        0.0,
+        breakers(),
+        {"a": CampaignSnapshot("a", "Campaign a", "RUNNING", total_records=10)},
+        {"a": Progress("a", 10, "COMPLETED", 14, 12, jobs_processing=2)},
+    )
+    monitor, _, _ = make([twice])
+    with pytest.raises(
+        ProgressFailure, match=r"^leads enriched twice .*Campaign a \(a\): 14 ENRICH_LEAD jobs for 10"
+    ):
+        monitor.wait_for_enrichment(["a"], 60)
+
+
+def test_a_campaign_paused_for_no_service_with_every_breaker_closed_is_a_product_failure_not_an_abort() -> (
+    None
+):
+    monitor, source, _ = make([paused_for("Campaign paused: queue busy")] * 3)
+    with pytest.raises(
+        ProgressFailure, match=r"PAUSED with every breaker closed and no service named"
+    ) as caught:
+        monitor.wait_for_enrichment(["a"], 60)
+    assert "Campaign a (a) ('Campaign paused: queue busy')" in str(caught.value)
+    assert source.calls == 2  # read again before deciding: not a read between a resume's two changes
+
+
+@pytest.mark.parametrize(
+    ("message", "open_breaker"), [("Service openai unavailable: paused", False), ("queue busy", True)]
+)
+def test_a_campaign_paused_for_a_service_or_beside_an_open_breaker_stays_a_service_failure(
+    message: str, open_breaker: bool
+) -> None:
+    monitor, _, _ = make([paused_for(message, open_breaker)] * 3)
+    with pytest.raises(ServiceFailure):
+        monitor.wait_for_enrichment(["a"], 60)
