@@ -755,24 +755,11 @@ class Monitor:
     def check_campaigns_agree(self, obs: Observation, campaign_ids: Sequence[str]) -> bool:
         """The run's campaigns contradicting the platform's own rules, a product failure at once:
 
-        - more ENRICH_LEAD jobs than leads in a campaign whose fetch COMPLETED: a lead enriched twice
-          (one enrichment per lead, docs/judging.md), whatever the wait is about;
         - a campaign PAUSED with a message naming no service while every breaker is closed, on two reads in a
           row (not a read between a resume's breaker and its campaigns): the platform pauses a campaign only
           for a paused service or an open breaker, so this is no third-party failure to abort on.
 
         True when a campaign was seen paused for no service for the first time: read again to be sure."""
-        twice = [
-            f"{self._name(obs, cid)}: {p.enrich_total} ENRICH_LEAD jobs for {p.leads} leads"
-            for cid in campaign_ids
-            if (p := obs.progress.get(cid)) is not None
-            and p.fetch_status == "COMPLETED"
-            and 0 < p.leads < p.enrich_total
-        ]
-        if twice:
-            raise ProgressFailure(
-                f"leads enriched twice (more than one ENRICH_LEAD job per lead): {'; '.join(twice)}"
-            )
         unexplained = {
             c.id: c
             for c in obs.paused_campaigns()
@@ -1000,6 +987,19 @@ class Monitor:
     def _raise_on_enrichment_while_paused(
         self, paused: Observation, obs: Observation, ids: Sequence[str], what: str
     ) -> None:
+        # More ENRICH_LEAD jobs than leads is a lead enriched twice (one per lead, docs/judging.md), which
+        # would otherwise read as enrichment going on while paused: say the rule it breaks.
+        twice = [
+            f"{self._name(obs, cid)}: {p.enrich_total} ENRICH_LEAD jobs for {p.leads} leads"
+            for cid in ids
+            if (p := obs.progress.get(cid)) is not None
+            and p.fetch_status == "COMPLETED"
+            and 0 < p.leads < p.enrich_total
+        ]
+        if twice:
+            raise ProgressFailure(
+                f"leads enriched twice (more than one ENRICH_LEAD job per lead): {'; '.join(twice)}"
+            )
         grown: list[str] = []
         for cid in ids:
             before, now = paused.progress.get(cid), obs.progress.get(cid)

@@ -25,6 +25,7 @@ EXPECTED = {
         [
             "`GET /campaigns/{id}`: field `status_message` missing",
             "`GET /campaigns/`: field `campaigns[].status_message` missing",
+            "`GET /organizations/{id}/campaigns`: field `[].status_message` missing",
         ],
         [
             "`GET /campaigns/{id}`: field `status_message` missing",

@@ -570,7 +570,7 @@ def test_every_cycle_is_a_sample_of_enriched_leads_and_breakers_not_closed() -> 
 
 def test_a_cycle_without_progress_keeps_the_last_counts() -> None:
     # Without a database a failing cycle skips the job reads: the picture must not drop to zero there.
-    blind = obs({"a": "PAUSED"}, None)
+    blind = obs({"a": "PAUSED"}, None, messages={"a": "Campaign paused: Service openai unavailable"})
     monitor, _, _ = make([obs({"a": "RUNNING"}, {"a": (20, "COMPLETED", 7)}), blind])
     with pytest.raises(ServiceFailure):
         monitor.wait_for_enrichment(["a"], 600)
@@ -1025,18 +1025,16 @@ def paused_for(message: str, open_breaker: bool = False) -> Observation:
     )
 
 
-def test_more_enrichment_jobs_than_leads_is_a_lead_enriched_twice_whatever_the_wait() -> None:
-    twice = Observation(
-        0.0,
-        breakers(),
-        {"a": CampaignSnapshot("a", "Campaign a", "RUNNING", total_records=10)},
-        {"a": Progress("a", 10, "COMPLETED", 14, 12, jobs_processing=2)},
+def test_more_enrichment_jobs_than_leads_while_paused_is_a_lead_enriched_twice() -> None:
+    paused_at = Observation(
+        0.0, breakers(openai="open"), {}, {"a": Progress("a", 10, "COMPLETED", 10, 4, 0, 6)}
     )
+    twice = Observation(
+        0.0, breakers(openai="open"), {}, {"a": Progress("a", 10, "COMPLETED", 14, 8, 0, 6)}
+    )  # 4 more COMPLETED with nothing in flight: new jobs for leads that had one
     monitor, _, _ = make([twice])
-    with pytest.raises(
-        ProgressFailure, match=r"^leads enriched twice .*Campaign a \(a\): 14 ENRICH_LEAD jobs for 10"
-    ):
-        monitor.wait_for_enrichment(["a"], 60)
+    with pytest.raises(ProgressFailure, match=r"^leads enriched twice .*: 14 ENRICH_LEAD jobs for 10 leads"):
+        monitor.wait_for_work_stopped(["a"], 60, paused=paused_at, service="openai")
 
 
 def test_a_campaign_paused_for_no_service_with_every_breaker_closed_is_a_product_failure_not_an_abort() -> (
