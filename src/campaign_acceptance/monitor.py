@@ -803,7 +803,14 @@ class Monitor:
     def _raise_on_service_failure(self, obs: Observation, campaign_ids: Sequence[str] = ()) -> None:
         # A campaign paused for no service is no service failure: check_campaigns_agree reads it again.
         paused = [c for c in obs.paused_campaigns() if c.id not in self._paused_for_nothing]
-        if paused or obs.open_breakers():
+        opened = obs.open_breakers()
+        if opened and not paused and campaign_ids:
+            # The platform opens a breaker, then pauses its campaigns (two writes; a cycle reads the campaigns
+            # first): one more look at once, so the report lists the campaigns the trip paused.
+            obs = self.observe_once(campaign_ids)
+            paused = obs.paused_campaigns()
+            opened = obs.open_breakers() or opened
+        if paused or opened:
             report = self.report(obs, campaign_ids)
             self.mark("pause-noticed", "service failure noticed" + (": campaigns paused" if paused else ""))
             raise ServiceFailure(report)

@@ -560,7 +560,9 @@ def test_every_cycle_is_a_sample_of_enriched_leads_and_breakers_not_closed() -> 
     chart = monitor.chart()
     assert chart is not None
     assert chart["campaigns"] == [{"id": "a", "name": "Campaign a"}, {"id": "b", "name": "Campaign b"}]
-    (t0, first, closed), (t1, second, not_closed) = chart["samples"]
+    # The open breaker with nothing paused yet is looked at once more, at once: a third sample, same time.
+    (t0, first, closed), (t1, second, not_closed), (t2, _, _) = chart["samples"]
+    assert t2 == t1
     assert (t0, first, closed) == (0.0, {"a": [3, 20], "b": [4, 20]}, {})
     assert t1 == pytest.approx(0.2) and second == {"a": [9, 20], "b": [4, 20]}
     assert not_closed == {"openai": "open"}
@@ -1058,3 +1060,19 @@ def test_a_campaign_paused_for_a_service_or_beside_an_open_breaker_stays_a_servi
     monitor, _, _ = make([paused_for(message, open_breaker)] * 3)
     with pytest.raises(ServiceFailure):
         monitor.wait_for_enrichment(["a"], 60)
+
+
+def test_a_breaker_seen_open_before_its_campaigns_pause_is_read_again_so_the_report_lists_them() -> None:
+    # The platform opens the breaker, then pauses the campaigns in a write: a read can fall between.
+    opened = obs({"a": "RUNNING"}, {"a": (20, "COMPLETED", 3)}, brk=breakers(openai="open"))
+    paused = obs(
+        {"a": "PAUSED"},
+        {"a": (20, "COMPLETED", 3)},
+        brk=breakers(openai="open"),
+        messages={"a": "openai down"},
+    )
+    monitor, source, clock = make([opened, paused])
+    with pytest.raises(ServiceFailure) as caught:
+        monitor.wait_for_enrichment(["a"], 60)
+    assert [c.id for c in caught.value.report.paused_campaigns] == ["a"]
+    assert source.calls == 2 and clock.slept == []  # the second look at once, no sleep between
