@@ -339,10 +339,11 @@ def verdict_reason(
 
 
 def known_issues_text(known: Sequence[ScenarioOutcome]) -> str:
-    """'2 failed as known issues (a, b)': visible in the verdict line even when it is green."""
+    """'2 known issues (a, b)': visible in the verdict line even when it is green, in their own word (a
+    known issue does not fail the run, so it is never counted as 'failed')."""
     ids = ", ".join(dict.fromkeys(o.known_issue.id for o in known if o.known_issue))
     noun = "issue" if len(known) == 1 else "issues"
-    return f"{len(known)} failed as known {noun} ({ids})"
+    return f"{len(known)} known {noun} ({ids})"
 
 
 # ---------------------------------------------------------------------------------------------------

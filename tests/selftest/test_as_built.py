@@ -151,7 +151,7 @@ def test_as_built_with_raised_limits_and_the_known_issues_file_exits_0_showing_t
     assert status is not None
     assert status["verdict"] == "PASSED"
     assert status["reason"] == (
-        "6 executed scenarios passed; 3 failed as known issues "
+        "6 executed scenarios passed; 3 known issues "
         "(resume-redispatches-nothing, automatic-trip-leaves-campaigns-running)"
     ), figures(result)
     assert result.last_line == f"verdict: PASSED (exit 0): {status['reason']}"
