@@ -249,9 +249,12 @@ def test_steps_show_status_and_time_and_the_failing_step_is_marked_with_its_tabl
     assert "<strong>enrichment not finished within 0.5s</strong>" in marked
     assert '<table class="progress"' in marked and marked.count("<td>RUNNING</td>") == 2
     assert '<table class="timeline"' in marked and "0.2 s RUNNING" in marked
-    # Captured output is there, folded, and escaped.
+    # Captured output is there, folded, and escaped; in a card on the scenario's clock it says that the
+    # console's progress lines count each wait's own seconds.
     assert re.search(
-        r'<details class="output"><summary>captured output</summary><pre>captured &lt;stdout&gt; line', page
+        r'<details class="output"><summary>captured output \(as the console printed it: its progress lines '
+        r"count each wait's own seconds\)</summary><pre>captured &lt;stdout&gt; line",
+        page,
     )
     assert "(background)" in page or 'class="step step-passed bg"' in page
     assert re.search(r'<tr class="step step-skipped"[^>]*>\s*<td class="kw">And</td>', page)
