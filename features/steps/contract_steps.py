@@ -1,22 +1,22 @@
-"""Contract steps: each calls one function of campaign_acceptance.contract_check."""
+"""Contract steps: each calls one function of campaign_acceptance.scenarios (over contract_check)."""
 
 from behave import then, when
 from behave.runner import Context
 
-from campaign_acceptance import contract_check
+from campaign_acceptance import scenarios
 from campaign_acceptance.world import world_of
 
 
 @when("the platform's API description is compared with the routes and fields the suite uses")
 def step_compare_document(context: Context) -> None:
-    contract_check.compare_document(world_of(context), context.scenario)
+    scenarios.compare_document(world_of(context), context.scenario)
 
 
 @when("the tenant creates a campaign and reads it back with its jobs and the circuit breakers")
 def step_compare_answers(context: Context) -> None:
-    contract_check.compare_tenant_answers(world_of(context))
+    scenarios.compare_tenant_answers(world_of(context))
 
 
 @then("nothing the suite relies on is missing or different")
 def step_no_drift(context: Context) -> None:
-    contract_check.check_no_drift(world_of(context))
+    scenarios.check_no_drift(world_of(context))

@@ -16,7 +16,7 @@ from typing import Any
 
 from behave.formatter.plain import PlainFormatter
 
-from campaign_acceptance.selection import NOT_SELECTED
+from campaign_acceptance.selection import NOT_SELECTED, describe_selection
 
 __all__ = ["SuiteFormatter", "not_selected_text"]
 
@@ -24,8 +24,6 @@ __all__ = ["SuiteFormatter", "not_selected_text"]
 def _reason(scenario: Any, config: Any) -> str:
     if scenario.should_skip and scenario.skip_reason:
         return str(scenario.skip_reason).removeprefix(f"{NOT_SELECTED}: ")
-    from campaign_acceptance.runner import describe_selection  # the runner is loaded already
-
     return f"by {describe_selection(config).split(' ', 1)[-1]}"
 
 

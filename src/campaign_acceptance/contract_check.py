@@ -18,24 +18,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from campaign_acceptance.client import Answer, PlatformClient
 from campaign_acceptance.errors import ApiError
 from campaign_acceptance.routes import ENUMS, ROUTES, Field, Route
 from campaign_common.api_path import API_PREFIX
 
-if TYPE_CHECKING:
-    from campaign_acceptance.world import World
-
 __all__ = [
     "DOCUMENT_PATHS",
     "ContractCheck",
     "check_answers",
     "check_document",
-    "check_no_drift",
-    "compare_document",
-    "compare_tenant_answers",
     "exercise_tenant",
     "read_document",
 ]
@@ -518,46 +512,3 @@ def exercise_tenant(
     attempt("list_campaigns", lambda: client.list_campaigns(organization_id))
     attempt("queue_status", client.queue_status)
     return campaign_id, check
-
-
-# --------------------------------------------------------------------------------------------------
-# The scenarios (features/contract.feature)
-# --------------------------------------------------------------------------------------------------
-
-
-def compare_document(world: World, scenario: Any) -> None:
-    """The first half: skipped, with the reason, on a target that serves no OpenAPI document."""
-    document, where = read_document(world.session.client)
-    if document is None:
-        scenario.skip(reason=where)
-        return
-    world.scenario.contract = check_document(document)
-    world.scenario.contract_source = f"the OpenAPI document at {where}"
-
-
-def compare_tenant_answers(world: World) -> None:
-    session, state = world.session, world.scenario
-    assert state.organization_id is not None, "the scenario has no tenant"
-    name = f"{session.settings.run_id} contract check"
-    campaign_id, found = exercise_tenant(session.client, state.organization_id, name)
-    if campaign_id is not None:
-        session.campaign_ids.append(campaign_id)  # deleted with the run's other data
-    found.extend(check_answers(session.client.answers))
-    state.contract = found
-    state.contract_source = "the answers to the run's tenant"
-
-
-def check_no_drift(world: World) -> None:
-    """Notes go to the run's warnings; drifts fail the scenario, one line each."""
-    state = world.scenario
-    found = state.contract
-    assert found is not None, "nothing was compared"
-    unused = found.summary_of_unused()
-    notes = [*found.notes, *([unused] if unused else [])]
-    world.record.warnings.extend(f"{state.name}: contract note: {note}" for note in notes)
-    if found.drifts:
-        count = len(found.drifts)
-        raise AssertionError(
-            f"the platform no longer speaks the contract this suite relies on: {count} "
-            f"difference{'s' if count != 1 else ''} in {state.contract_source}\n" + "\n".join(found.drifts)
-        )

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 from campaign_acceptance.capacity import CapacityFigures, EnrichmentTiming
 from campaign_acceptance.model import BreakerState, CampaignSnapshot
-from campaign_acceptance.outcome import UNTESTED, ScenarioOutcome, Verdict, judge_run
+from campaign_acceptance.outcome import UNTESTED, ScenarioOutcome, Verdict, judge_run, verdict_line
 from campaign_acceptance.report import STATUS_FILE, RunSummary, write_reports
 from campaign_acceptance.sharding import OTHER_SHARD_PREFIX, ShardReport, check_fit, missing_shards
 
@@ -235,8 +235,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from campaign_acceptance.runner import verdict_line  # the one verdict line, as a run prints it
-
     parser = _Parser(prog="python -m campaign_acceptance.merge", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--out", required=True, type=Path, help="where the merged reports go")
     parser.add_argument("shards", nargs="+", type=Path, help="each shard's reports_dir")

@@ -19,17 +19,15 @@ outcome, scenario name, service, breaker state, start/end): never a run id or a 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Gauge, push_to_gateway, write_to_textfile
 
 from campaign_acceptance.model import SERVICES, BreakerState
-from campaign_acceptance.outcome import OUTCOME_STATUSES, Verdict
+from campaign_acceptance.outcome import OUTCOME_STATUSES, MetricsTarget, Verdict
 from campaign_common.redaction import redact_url
 
-__all__ = ["JOB", "TEXTFILE_NAME", "MetricsTarget", "build_registry", "export"]
+__all__ = ["JOB", "TEXTFILE_NAME", "build_registry", "export"]
 
 if TYPE_CHECKING:
     from campaign_acceptance.report import RunSummary
@@ -38,15 +36,6 @@ PREFIX = "campaign_acceptance"
 JOB = "campaign_acceptance"  # the Pushgateway's job label
 TEXTFILE_NAME = "campaign_acceptance.prom"
 BREAKER_STATES = ("closed", "open", "half_open")
-
-
-@dataclass(frozen=True)
-class MetricsTarget:
-    """Where a run's metrics go (from the settings)."""
-
-    textfile: Path | None
-    pushgateway_url: str | None
-    timeout_s: float = 10.0
 
 
 def build_registry(

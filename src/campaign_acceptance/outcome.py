@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 from campaign_acceptance.capacity import CapacityFigures, EnrichmentTiming
 from campaign_acceptance.known_issues import KnownIssue
@@ -31,6 +32,7 @@ __all__ = [
     "UNTESTED",
     "AbortRecord",
     "GateDecision",
+    "MetricsTarget",
     "RunRecord",
     "ScenarioOutcome",
     "StepOutcome",
@@ -45,11 +47,9 @@ __all__ = [
     "one_line",
     "services_in",
     "stuck_resume",
+    "verdict_line",
     "verdict_reason",
 ]
-
-if TYPE_CHECKING:
-    from campaign_acceptance.metrics import MetricsTarget
 
 ABORTED_TAG = "aborted"
 SERVICE_TAG_PREFIX = "service."
@@ -192,6 +192,15 @@ def _known_issue(data: Mapping[str, Any] | None) -> KnownIssue | None:
     return KnownIssue(str(data["id"]), str(data["description"]), str(data["link"]), (), "", "")
 
 
+@dataclass(frozen=True)
+class MetricsTarget:
+    """Where a run's Prometheus metrics go (from the settings; metrics.export writes them)."""
+
+    textfile: Path | None
+    pushgateway_url: str | None
+    timeout_s: float = 10.0
+
+
 @dataclass
 class RunRecord:
     """What the glue records during the run, for the runner (kept at `context.world.record`)."""
@@ -291,6 +300,13 @@ def aborted_services(outcomes: Iterable[ScenarioOutcome]) -> list[str]:
             if not services_in(o.evidence):
                 seen["campaigns paused"] = None
     return list(seen)
+
+
+def verdict_line(verdict: Verdict, reason: str, exit_code: int | None = None) -> str:
+    """The last line of a run (and of a merge): the verdict, its exit code and the reason's first line."""
+    short = reason.splitlines()[0] if reason else ""
+    code = int(verdict) if exit_code is None else exit_code
+    return f"verdict: {verdict.name} (exit {code}): {short}"
 
 
 def verdict_reason(

@@ -88,10 +88,17 @@ from campaign_acceptance.outcome import (
     gate_decision,
     judge_run,
     one_line,
+    verdict_line,
 )
 from campaign_acceptance.progress import say
 from campaign_acceptance.report import RunSummary, summary_campaigns, write_reports
-from campaign_acceptance.selection import Selection, apply_selection, contract_first, is_not_selected
+from campaign_acceptance.selection import (
+    Selection,
+    apply_selection,
+    contract_first,
+    describe_selection,
+    is_not_selected,
+)
 from campaign_acceptance.settings import reports_dir_from_behave, settings_from_behave
 
 __all__ = [
@@ -102,7 +109,6 @@ __all__ = [
     "abort_before_start",
     "apply_health_gate",
     "cannot_test",
-    "describe_selection",
     "failed_lines",
     "known_issue_lines",
     "on_step_done",
@@ -111,7 +117,6 @@ __all__ = [
     "record_of",
     "scenario_key",
     "summary_line",
-    "verdict_line",
 ]
 
 JUNIT_SUBDIR = "junit"
@@ -498,6 +503,7 @@ class VerdictRunner(Runner):  # type: ignore[misc]
     """behave's standard Runner + verdict, reports and exit code 0/1/2/3 (130/143/141 when stopped)."""
 
     exit_on_finish = True  # tests that drive the runner in-process may turn this off
+    gives_the_verdict = True  # what lifecycle.check_runner looks for (it need not import the runner)
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
@@ -819,17 +825,6 @@ class VerdictRunner(Runner):  # type: ignore[misc]
             print(f"reports: {status} {page}")
 
 
-def describe_selection(config: Any) -> str:
-    """The command-line selection in the user's words, e.g. `features --tags=@hapy_path`."""
-    parts = [" ".join(str(p) for p in (getattr(config, "paths", None) or ["features"]))]
-    tags = getattr(config, "tags", None)
-    for tag in tags or ():
-        parts.append(f"--tags={tag}")
-    for name in getattr(config, "name", None) or ():
-        parts.append(f"--name={name}")
-    return " ".join(parts)
-
-
 def known_issue_lines(outcomes: list[Any]) -> list[str]:
     """One console line per scenario a known issue concerns, before the verdict line."""
     lines = []
@@ -841,12 +836,6 @@ def known_issue_lines(outcomes: list[Any]) -> list[str]:
         else:
             lines.append(f"fixed? remove known issue {o.known_issue.id}: {o.name} passed")
     return lines
-
-
-def verdict_line(verdict: Verdict, reason: str, exit_code: int | None = None) -> str:
-    short = reason.splitlines()[0] if reason else ""
-    code = int(verdict) if exit_code is None else exit_code
-    return f"verdict: {verdict.name} (exit {code}): {short}"
 
 
 def _count(n: int, noun: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from typing import Any
 
 from hamcrest import (
     assert_that,
@@ -22,6 +23,7 @@ from hamcrest import (
 )
 
 from campaign_acceptance.capacity import EnrichmentTiming, capacity_figures, timings_from_api
+from campaign_acceptance.contract_check import check_answers, check_document, exercise_tenant, read_document
 from campaign_acceptance.errors import ApiError, ConfigurationError, ProgressFailure, ServiceFailure
 from campaign_acceptance.lifecycle import earlier_job_errors
 from campaign_acceptance.matchers import (
@@ -53,10 +55,13 @@ __all__ = [
     "check_gate_would_abort",
     "check_no_campaign_paused",
     "check_no_campaign_paused_or_failed",
+    "check_no_drift",
     "check_no_shared_emails",
     "check_pause_noticed_early",
     "check_report_lists_paused_campaigns",
     "check_report_names_service",
+    "compare_document",
+    "compare_tenant_answers",
     "ensure_every_breaker_closed",
     "fresh_tenant",
     "heal_service_and_resume_campaigns",
@@ -765,3 +770,46 @@ def check_gate_would_abort(world: World) -> None:
     assert_that(
         decision.abort, equal_to(policy == "abort"), f"the health gate's decision to abort (policy {policy})"
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# The contract scenarios (features/contract.feature), over contract_check
+# --------------------------------------------------------------------------------------------------
+
+
+def compare_document(world: World, scenario: Any) -> None:
+    """The first half: skipped, with the reason, on a target that serves no OpenAPI document."""
+    document, where = read_document(world.session.client)
+    if document is None:
+        scenario.skip(reason=where)
+        return
+    world.scenario.contract = check_document(document)
+    world.scenario.contract_source = f"the OpenAPI document at {where}"
+
+
+def compare_tenant_answers(world: World) -> None:
+    session, state = world.session, world.scenario
+    assert state.organization_id is not None, "the scenario has no tenant"
+    name = f"{session.settings.run_id} contract check"
+    campaign_id, found = exercise_tenant(session.client, state.organization_id, name)
+    if campaign_id is not None:
+        session.campaign_ids.append(campaign_id)  # deleted with the run's other data
+    found.extend(check_answers(session.client.answers))
+    state.contract = found
+    state.contract_source = "the answers to the run's tenant"
+
+
+def check_no_drift(world: World) -> None:
+    """Notes go to the run's warnings; drifts fail the scenario, one line each."""
+    state = world.scenario
+    found = state.contract
+    assert found is not None, "nothing was compared"
+    unused = found.summary_of_unused()
+    notes = [*found.notes, *([unused] if unused else [])]
+    world.record.warnings.extend(f"{state.name}: contract note: {note}" for note in notes)
+    if found.drifts:
+        count = len(found.drifts)
+        raise AssertionError(
+            f"the platform no longer speaks the contract this suite relies on: {count} "
+            f"difference{'s' if count != 1 else ''} in {state.contract_source}\n" + "\n".join(found.drifts)
+        )

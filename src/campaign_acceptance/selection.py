@@ -40,6 +40,7 @@ __all__ = [
     "all_scenarios",
     "apply_selection",
     "contract_first",
+    "describe_selection",
     "is_not_selected",
     "names_tag",
     "tags_text",
@@ -152,3 +153,14 @@ def _leave_out(scenario: Any, reason: str, selection: Selection) -> None:
     finally:
         behave_log.setLevel(level)
     selection.left_out[_key(scenario)] = reason
+
+
+def describe_selection(config: Any) -> str:
+    """The command-line selection in the user's words, e.g. `features --tags=@hapy_path`."""
+    parts = [" ".join(str(p) for p in (getattr(config, "paths", None) or ["features"]))]
+    tags = getattr(config, "tags", None)
+    for tag in tags or ():
+        parts.append(f"--tags={tag}")
+    for name in getattr(config, "name", None) or ():
+        parts.append(f"--name={name}")
+    return " ".join(parts)

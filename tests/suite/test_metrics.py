@@ -13,9 +13,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from campaign_acceptance.capacity import EnrichmentTiming
 from campaign_acceptance.lifecycle import metrics_target
-from campaign_acceptance.metrics import JOB, MetricsTarget, build_registry, export
+from campaign_acceptance.metrics import JOB, build_registry, export
 from campaign_acceptance.model import BreakerState
-from campaign_acceptance.outcome import ScenarioOutcome, Verdict
+from campaign_acceptance.outcome import MetricsTarget, ScenarioOutcome, Verdict
 from campaign_acceptance.report import RunSummary
 from campaign_acceptance.settings import Settings
 from support.prometheus import promtool, pushgateway
