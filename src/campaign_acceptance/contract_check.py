@@ -246,14 +246,19 @@ def _check_parameters(check: ContractCheck, doc: _Document, route: Route, parame
             check.drift(f"`{route.label}`: query parameter `{name}` is required, the suite does not send it")
 
 
+def _json_schema(doc: _Document, body: Any) -> _Schema:
+    """The schema of a request body or answer object's ``application/json`` content (opaque if none)."""
+    content = body.get("content") if isinstance(body, Mapping) else None
+    media = content.get("application/json") if isinstance(content, Mapping) else None
+    return doc.resolve(media.get("schema") if isinstance(media, Mapping) else None)
+
+
 def _check_request(check: ContractCheck, doc: _Document, route: Route, request: Any) -> None:
     if not isinstance(request, Mapping):
         if route.body:
             check.drift(f"`{route.label}`: request body missing")
         return
-    content = request.get("content")
-    media = content.get("application/json") if isinstance(content, Mapping) else None
-    schema = doc.resolve(media.get("schema") if isinstance(media, Mapping) else None)
+    schema = _json_schema(doc, request)
     if schema.opaque:
         if route.body:
             check.note(f"`{route.label}`: the request body is not described by the document")
@@ -282,9 +287,7 @@ def _check_answer(check: ContractCheck, doc: _Document, route: Route, responses:
         answer = responses[successes[0]]
     if not route.reads:
         return
-    content = answer.get("content") if isinstance(answer, Mapping) else None
-    media = content.get("application/json") if isinstance(content, Mapping) else None
-    root = doc.resolve(media.get("schema") if isinstance(media, Mapping) else None)
+    root = _json_schema(doc, answer)
     if route.envelope:
         if root.opaque:
             check.note(f"`{route.label}`: the answer is not described by the document")
