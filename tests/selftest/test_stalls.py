@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from selftest_support import SandboxFactory, assert_no_traceback, new_run_id, run_behave
+from selftest_support import BehaveResult, SandboxFactory, assert_no_traceback, new_run_id, run_behave
 
 pytestmark = pytest.mark.selftest
 
@@ -15,14 +15,14 @@ STALL_S = 3
 BOUND_S = 45.0  # set-up (tenant, 3 fetches) + stall_s + a poll, generous for a loaded machine
 
 
-def test_jobs_that_stay_processing_fail_the_enrichment_step_after_stall_s_naming_them(
-    tmp_path: Path, own_sandbox: SandboxFactory
-) -> None:
-    # Enough workers that the 15 hanging enrichments leave some free for the fetches.
-    server, operator = own_sandbox(hang_timeout_s=600.0, workers=32)
-    operator.set_fault("perplexity", "hang")  # every enrichment call hangs: its job stays PROCESSING
+def quick_run_with_hanging_enrichment(
+    tmp_path: Path, own_sandbox: SandboxFactory, workers: int, **defines: str
+) -> BehaveResult:
+    """The quick happy path against a sandbox of its own whose every enrichment call hangs (healed after)."""
+    server, operator = own_sandbox(hang_timeout_s=600.0, workers=workers)
+    operator.set_fault("perplexity", "hang")
     try:
-        result = run_behave(
+        return run_behave(
             tmp_path / "run",
             "--tags=@happy_path",
             "--name=quick",
@@ -32,12 +32,19 @@ def test_jobs_that_stay_processing_fail_the_enrichment_step_after_stall_s_naming
                 "fault_control_url": server.url,
                 "run_id": new_run_id("stall"),
                 "stall_s": str(STALL_S),
-                "enrichment_deadline_s": "120",
+                **defines,
             },
             timeout_s=180,
         )
     finally:
         operator.heal()
+
+
+def test_jobs_that_stay_processing_fail_the_enrichment_step_after_stall_s_naming_them(
+    tmp_path: Path, own_sandbox: SandboxFactory
+) -> None:
+    # Enough workers that the 15 hanging enrichments leave some free for the fetches.
+    result = quick_run_with_hanging_enrichment(tmp_path, own_sandbox, workers=32, enrichment_deadline_s="120")
     assert result.exit_code == 1, result.describe()
     assert_no_traceback(result)
     scenario = result.scenario("quick")
@@ -57,24 +64,7 @@ def test_a_fetch_left_pending_fails_the_step_that_starts_the_campaigns_after_sta
     tmp_path: Path, own_sandbox: SandboxFactory
 ) -> None:
     # One worker, taken for good by the first hanging enrichment: the next campaign's fetch never starts.
-    server, operator = own_sandbox(hang_timeout_s=600.0, workers=1)
-    operator.set_fault("perplexity", "hang")
-    try:
-        result = run_behave(
-            tmp_path / "run",
-            "--tags=@happy_path",
-            "--name=quick",
-            defines={
-                "api_url": server.url,
-                "database_url": server.database_url,
-                "fault_control_url": server.url,
-                "run_id": new_run_id("stall"),
-                "stall_s": str(STALL_S),
-            },
-            timeout_s=180,
-        )
-    finally:
-        operator.heal()
+    result = quick_run_with_hanging_enrichment(tmp_path, own_sandbox, workers=1)
     assert result.exit_code == 1, result.describe()
     assert_no_traceback(result)
     scenario = result.scenario("quick")
